@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Loupe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loupe", targets: ["loupe"]),
+        .executable(name: "loupe-bench", targets: ["LoupeBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCmark",
+            pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"])]
+        ),
+        .target(
+            name: "LoupeCore",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(name: "LoupeModel", dependencies: ["LoupeCore"]),
+        .target(
+            name: "LoupeCLI",
+            dependencies: [
+                "LoupeCore", "LoupeModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
+        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeModel"]),
+        .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
+        .testTarget(name: "LoupeModelTests", dependencies: ["LoupeModel", "LoupeCore"]),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeModel", "LoupeCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

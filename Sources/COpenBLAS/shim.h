@@ -1,0 +1,4 @@
+#ifndef LOUPE_COPENBLAS_SHIM_H
+#define LOUPE_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `loupe` command line: interpretability reports for transformer language models.
+public struct LoupeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "loupe",
+        abstract: "Interpretability reports for transformer language models, as static offline websites.",
+        subcommands: []
+    )
+
+    public init() {}
+}

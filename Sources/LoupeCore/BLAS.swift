@@ -1,0 +1,64 @@
+import COpenBLAS
+import Foundation
+
+/// Every call into OpenBLAS goes through this file.
+///
+/// Matrices are row-major. `lda`, `ldb`, `ldc` are row strides in elements, so a matrix can be a
+/// strided view into a larger buffer (e.g. one head's columns of a `[T, H·D]` activation).
+enum BLAS {
+    /// `C = alpha · op(A) · op(B) + beta · C` with `op(A)` `[m, k]`, `op(B)` `[k, n]`, `C` `[m, n]`.
+    @inline(__always)
+    static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `y += alpha · x` over `n` values.
+    @inline(__always)
+    static func saxpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+
+    /// Number of threads OpenBLAS uses.
+    static var threadCount: Int { Int(openblas_get_num_threads()) }
+}
+
+/// Raw single-precision matrix-multiply throughput of this machine's OpenBLAS.
+public enum SgemmProbe {
+    /// Times `repetitions` products of an `[n, n]` by `[n, n]` matrix (after one warm-up) and
+    /// returns the best rate in GFLOP/s (2·n³ floating-point operations per product).
+    public static func gflops(size n: Int = 2048, repetitions: Int = 5) -> Double {
+        var rng = SeededRandom(seed: 1)
+        let a = (0..<(n * n)).map { _ in rng.nextUniform() - 0.5 }
+        let b = (0..<(n * n)).map { _ in rng.nextUniform() - 0.5 }
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for repetition in 0...repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: false, m: n, n: n, k: n,
+                            a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if repetition > 0 { best = min(best, seconds) }
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
+    }
+
+    /// Threads OpenBLAS runs with.
+    public static var threads: Int { BLAS.threadCount }
+}

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Element-wise non-linearities of transformer MLPs.
+public enum Activation: String, Sendable, CaseIterable {
+    /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (Hugging Face `gelu_new`, `gelu_pytorch_tanh`, `gelu_fast`).
+    case geluTanh
+    /// `0.5·x·(1 + erf(x/√2))` (Hugging Face `gelu`).
+    case geluErf
+    /// `max(0, x)`.
+    case relu
+    /// `x·σ(x)` (Hugging Face `silu` / `swish`).
+    case silu
+
+    /// Applies the activation to one value (the reference form used by tests).
+    @inline(__always)
+    public func callAsFunction(_ x: Float) -> Float {
+        switch self {
+        case .geluTanh:
+            let u = 0.797_884_56 * (x + 0.044_715 * x * x * x)
+            return 0.5 * x * (1 + fastTanh(u))
+        case .geluErf:
+            return 0.5 * x * (1 + erff(x * 0.707_106_77))
+        case .relu:
+            return max(0, x)
+        case .silu:
+            return x / (1 + expf(-x))
+        }
+    }
+}
+
+/// `tanh(u)` as `1 − 2/(e^{2u} + 1)`: one `expf`, exact limits ±1, absolute error below 1e-7.
+@inline(__always)
+func fastTanh(_ u: Float) -> Float {
+    1 - 2 / (expf(2 * u) + 1)
+}
+
+extension Tensor {
+    /// The activation applied to every value (same shape).
+    public func applying(_ activation: Activation) -> Tensor {
+        let n = count
+        let result = uninitializedScalars(n) { out in
+            scalars.withUnsafeBufferPointer { x in
+                let xp = x.baseAddress!
+                parallelChunks(count: n, minimumChunk: 16_384) { range in
+                    switch activation {
+                    case .geluTanh: for i in range { out[i] = Activation.geluTanh(xp[i]) }
+                    case .geluErf: for i in range { out[i] = Activation.geluErf(xp[i]) }
+                    case .relu: for i in range { out[i] = max(0, xp[i]) }
+                    case .silu: for i in range { out[i] = Activation.silu(xp[i]) }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: shape, scalars: result)
+    }
+}

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Causal multi-head self-attention, in the three steps TransformerLens exposes as hooks.
+// Shape legend: B batch, T tokens, H heads, D head width (C = H·D).
+// q, k, v and z are `[B, T, H, D]`; scores and pattern are `[B, H, T, T]` (query row, key column).
+
+/// The steps of causal multi-head attention.
+public enum CausalAttention {
+    /// `scale · q·kᵀ` per batch item and head, with entries above the diagonal (future keys) set
+    /// to `-∞`: `q`, `k` `[B, T, H, D]` → scores `[B, H, T, T]`.
+    public static func scores(query q: Tensor, key k: Tensor, scale: Float) throws -> Tensor {
+        guard q.rank == 4, q.shape == k.shape else {
+            throw CoreError.incompatibleShapes(operation: "attention scores", detail: "q \(q.shape), k \(k.shape)")
+        }
+        let (b, t, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let c = h * d
+        let result = uninitializedScalars(b * h * t * t) { out in
+            q.scalars.withUnsafeBufferPointer { qp in
+                k.scalars.withUnsafeBufferPointer { kp in
+                    for batch in 0..<b {
+                        for head in 0..<h {
+                            let offset = batch * t * c + head * d
+                            let s = out + (batch * h + head) * t * t
+                            BLAS.sgemm(
+                                transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
+                                a: qp.baseAddress! + offset, lda: c, b: kp.baseAddress! + offset, ldb: c,
+                                c: s, ldc: t)
+                            for row in 0..<t {
+                                for column in (row + 1)..<max(row + 1, t) { s[row * t + column] = -.infinity }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: [b, h, t, t], scalars: result)
+    }
+
+    /// Softmax of every score row over the keys it may see (columns `0...row`); the future
+    /// columns get probability 0. `[B, H, T, T]` → pattern `[B, H, T, T]`.
+    public static func pattern(scores: Tensor) throws -> Tensor {
+        guard scores.rank == 4, scores.shape[2] == scores.shape[3] else {
+            throw CoreError.incompatibleShapes(operation: "attention pattern", detail: "scores \(scores.shape)")
+        }
+        let t = scores.shape[3]
+        let rows = scores.count / max(1, t)
+        let result = uninitializedScalars(scores.count) { out in
+            scores.scalars.withUnsafeBufferPointer { sp in
+                let s = sp.baseAddress!
+                parallelChunks(count: rows, minimumChunk: 256) { range in
+                    for row in range {
+                        let visible = row % t + 1
+                        softmaxRow(s + row * t, out + row * t, visible: visible, width: t)
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: scores.shape, scalars: result)
+    }
+
+    /// Attention-weighted values: `pattern` `[B, H, T, T]`, `v` `[B, T, H, D]` → z `[B, T, H, D]`.
+    public static func mix(pattern: Tensor, value v: Tensor) throws -> Tensor {
+        guard v.rank == 4, pattern.shape == [v.shape[0], v.shape[2], v.shape[1], v.shape[1]] else {
+            throw CoreError.incompatibleShapes(operation: "attention mix", detail: "pattern \(pattern.shape), v \(v.shape)")
+        }
+        let (b, t, h, d) = (v.shape[0], v.shape[1], v.shape[2], v.shape[3])
+        let c = h * d
+        let result = uninitializedScalars(v.count) { out in
+            pattern.scalars.withUnsafeBufferPointer { pp in
+                v.scalars.withUnsafeBufferPointer { vp in
+                    for batch in 0..<b {
+                        for head in 0..<h {
+                            let offset = batch * t * c + head * d
+                            BLAS.sgemm(
+                                transposeA: false, transposeB: false, m: t, n: d, k: t,
+                                a: pp.baseAddress! + (batch * h + head) * t * t, lda: t,
+                                b: vp.baseAddress! + offset, ldb: c,
+                                c: out + offset, ldc: c)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: v.shape, scalars: result)
+    }
+}
+
+extension CausalAttention {
+    /// Each head's contribution to the attention output: `z` `[B, T, H, D]` with the rows
+    /// `h·D..<(h+1)·D` of `outputWeight` `[H·D, C]` → `[B, T, H, C]` (no bias).
+    public static func headResults(z: Tensor, outputWeight: Tensor) throws -> Tensor {
+        guard z.rank == 4, outputWeight.rank == 2, outputWeight.shape[0] == z.shape[2] * z.shape[3] else {
+            throw CoreError.incompatibleShapes(operation: "head results", detail: "z \(z.shape), W_O \(outputWeight.shape)")
+        }
+        let (b, t, h, d) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
+        let c = outputWeight.shape[1]
+        let rows = b * t
+        let result = uninitializedScalars(rows * h * c) { out in
+            z.scalars.withUnsafeBufferPointer { zp in
+                outputWeight.scalars.withUnsafeBufferPointer { wp in
+                    for head in 0..<h {
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: false, m: rows, n: c, k: d,
+                            a: zp.baseAddress! + head * d, lda: h * d,
+                            b: wp.baseAddress! + head * d * c, ldb: c,
+                            c: out + head * c, ldc: h * c)
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: [b, t, h, c], scalars: result)
+    }
+
+    /// Sum over the head axis plus a bias: `[B, T, H, C]` + `[C]` → `[B, T, C]`.
+    public static func sumHeads(_ results: Tensor, bias: Tensor) throws -> Tensor {
+        guard results.rank == 4, bias.shape == [results.shape[3]] else {
+            throw CoreError.incompatibleShapes(operation: "sum heads", detail: "results \(results.shape), bias \(bias.shape)")
+        }
+        let (b, t, h, c) = (results.shape[0], results.shape[1], results.shape[2], results.shape[3])
+        var out = [Float](repeating: 0, count: b * t * c)
+        for row in 0..<(b * t) {
+            for j in 0..<c {
+                var sum = bias.scalars[j]
+                for head in 0..<h { sum += results.scalars[(row * h + head) * c + j] }
+                out[row * c + j] = sum
+            }
+        }
+        return Tensor(uncheckedShape: [b, t, c], scalars: out)
+    }
+}
+
+/// Softmax of the first `visible` values of a row of `width`; the rest of the row becomes 0.
+/// A row whose visible values are all `-∞` becomes all zeros rather than NaN.
+@inline(__always)
+func softmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, visible: Int, width: Int) {
+    var maximum = -Float.infinity
+    for j in 0..<visible where x[j] > maximum { maximum = x[j] }
+    if maximum == -.infinity {
+        out.initialize(repeating: 0, count: width)
+        return
+    }
+    var sum: Float = 0
+    for j in 0..<visible {
+        let e = expf(x[j] - maximum)
+        out[j] = e
+        sum += e
+    }
+    let inverse = 1 / sum
+    for j in 0..<visible { out[j] *= inverse }
+    if visible < width { (out + visible).initialize(repeating: 0, count: width - visible) }
+}

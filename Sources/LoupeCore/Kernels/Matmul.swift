@@ -1,0 +1,81 @@
+// Matrix products on tensors. Shape legend: N rows (any leading dims flattened), I input
+// features, O output features.
+
+/// Allocates `count` floats and lets `body` write every one of them.
+@inline(__always)
+func uninitializedScalars(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        if count > 0 { body(buffer.baseAddress!) }
+        initialized = count
+    }
+}
+
+extension Tensor {
+    /// Product of the last dimension with the rows of `weight`, plus an optional bias.
+    ///
+    /// `self` `[..., I]` · `weight` `[I, O]` (+ `bias` `[O]`) → `[..., O]`. This is a Hugging Face
+    /// Conv1D (weights stored `[in, out]`).
+    public func matmul(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        guard let inner = shape.last, weight.rank == 2, weight.shape[0] == inner else {
+            throw CoreError.incompatibleShapes(operation: "matmul", detail: "\(shape) · \(weight.shape)")
+        }
+        let outer = weight.shape[1]
+        if let bias, bias.shape != [outer] {
+            throw CoreError.incompatibleShapes(operation: "matmul", detail: "bias \(bias.shape) for \(outer) outputs")
+        }
+        let rows = inner == 0 ? count : count / inner
+        let result = uninitializedScalars(rows * outer) { out in
+            fillRows(out, rows: rows, columns: outer, with: bias)
+            scalars.withUnsafeBufferPointer { x in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: false, m: rows, n: outer, k: inner,
+                        a: x.baseAddress!, lda: inner, b: w.baseAddress!, ldb: outer,
+                        beta: bias == nil ? 0 : 1, c: out, ldc: outer)
+                }
+            }
+        }
+        return Tensor(uncheckedShape: Array(shape.dropLast()) + [outer], scalars: result)
+    }
+
+    /// Product of the last dimension with the transpose of `weight`.
+    ///
+    /// `self` `[..., I]` · `weight`ᵀ where `weight` is `[O, I]` → `[..., O]` (e.g. a tied unembedding
+    /// with the embedding table `[V, C]`).
+    public func matmulTransposed(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        guard let inner = shape.last, weight.rank == 2, weight.shape[1] == inner else {
+            throw CoreError.incompatibleShapes(operation: "matmulTransposed", detail: "\(shape) · \(weight.shape)ᵀ")
+        }
+        let outer = weight.shape[0]
+        if let bias, bias.shape != [outer] {
+            throw CoreError.incompatibleShapes(operation: "matmulTransposed", detail: "bias \(bias.shape) for \(outer) outputs")
+        }
+        let rows = inner == 0 ? count : count / inner
+        let result = uninitializedScalars(rows * outer) { out in
+            fillRows(out, rows: rows, columns: outer, with: bias)
+            scalars.withUnsafeBufferPointer { x in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: true, m: rows, n: outer, k: inner,
+                        a: x.baseAddress!, lda: inner, b: w.baseAddress!, ldb: inner,
+                        beta: bias == nil ? 0 : 1, c: out, ldc: outer)
+                }
+            }
+        }
+        return Tensor(uncheckedShape: Array(shape.dropLast()) + [outer], scalars: result)
+    }
+}
+
+/// Writes `bias` into every row of `out` (`[rows, columns]`), or zeros when there is no bias.
+@inline(__always)
+private func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, columns: Int, with bias: Tensor?) {
+    guard let bias else {
+        out.initialize(repeating: 0, count: rows * columns)
+        return
+    }
+    bias.scalars.withUnsafeBufferPointer { b in
+        for row in 0..<rows {
+            (out + row * columns).initialize(from: b.baseAddress!, count: columns)
+        }
+    }
+}

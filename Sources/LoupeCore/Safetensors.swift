@@ -1,0 +1,280 @@
+import Foundation
+
+/// Element types a safetensors file may declare.
+public enum SafetensorsDType: String, Sendable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64", i32 = "I32", i64 = "I64"
+
+    /// Bytes per element.
+    public var byteSize: Int {
+        switch self {
+        case .f16, .bf16: return 2
+        case .f32, .i32: return 4
+        case .f64, .i64: return 8
+        }
+    }
+}
+
+/// One tensor's entry in a safetensors header: dtype, shape and byte range inside the data section.
+public struct SafetensorsEntry: Sendable, Equatable {
+    public let name: String
+    public let dtype: SafetensorsDType
+    public let shape: [Int]
+    /// Byte range relative to the start of the data section.
+    public let byteRange: Range<Int>
+}
+
+/// A safetensors file read into memory: an 8-byte little-endian header length, a JSON header
+/// mapping names to `{dtype, shape, data_offsets}`, then the raw little-endian data.
+///
+/// Opening validates the whole layout (header size, JSON, dtypes, sizes, offsets within the data
+/// and not overlapping) so later reads cannot run out of bounds.
+public struct SafetensorsFile: Sendable {
+    /// Path the file was read from (used in error messages).
+    public let path: String
+    /// Tensor entries by name.
+    public let entries: [String: SafetensorsEntry]
+    /// The free-form `__metadata__` string map, if any.
+    public let metadata: [String: String]
+    private let data: Data
+    private let dataStart: Int
+
+    /// Reads and validates the file at `url`.
+    public init(url: URL) throws {
+        let path = url.path
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw CoreError.unreadableFile(path: path, reason: Self.reason(error))
+        }
+        try self.init(data: bytes, path: path)
+    }
+
+    /// Parses safetensors bytes; `path` is only used in error messages.
+    public init(data bytes: Data, path: String) throws {
+        self.path = path
+        guard bytes.count >= 8 else {
+            throw CoreError.corruptSafetensors(path: path, reason: "file is \(bytes.count) bytes, shorter than the 8-byte header length")
+        }
+        let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw CoreError.corruptSafetensors(
+                path: path, reason: "header length \(headerLength) runs past the end of the file (\(bytes.count) bytes); the file may be truncated")
+        }
+        let headerStart = bytes.startIndex + 8
+        let headerBytes = bytes[headerStart..<(headerStart + Int(headerLength))]
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: headerBytes)
+        } catch {
+            throw CoreError.corruptSafetensors(path: path, reason: "header is not valid JSON")
+        }
+        guard let header = json as? [String: Any] else {
+            throw CoreError.corruptSafetensors(path: path, reason: "header is not a JSON object")
+        }
+        let dataLength = bytes.count - 8 - Int(headerLength)
+        var entries: [String: SafetensorsEntry] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in header {
+            if name == "__metadata__" {
+                metadata = (value as? [String: String]) ?? [:]
+                continue
+            }
+            entries[name] = try Self.entry(name: name, value: value, dataLength: dataLength, path: path)
+        }
+        let ordered = entries.values.sorted { ($0.byteRange.lowerBound, $0.name) < ($1.byteRange.lowerBound, $1.name) }
+        for (previous, next) in zip(ordered, ordered.dropFirst()) where next.byteRange.lowerBound < previous.byteRange.upperBound {
+            throw CoreError.corruptSafetensors(
+                path: path, reason: "tensors '\(previous.name)' and '\(next.name)' overlap (data_offsets \(previous.byteRange) and \(next.byteRange))")
+        }
+        self.entries = entries
+        self.metadata = metadata
+        self.data = bytes
+        self.dataStart = 8 + Int(headerLength)
+    }
+
+    private static func entry(name: String, value: Any, dataLength: Int, path: String) throws -> SafetensorsEntry {
+        guard let fields = value as? [String: Any],
+              let dtypeName = fields["dtype"] as? String,
+              let rawShape = fields["shape"] as? [Any],
+              let rawOffsets = fields["data_offsets"] as? [Any], rawOffsets.count == 2
+        else {
+            throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
+        }
+        guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
+            throw CoreError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
+        }
+        let shape = try rawShape.map { item -> Int in
+            guard let number = item as? NSNumber, let dim = Int(exactly: number.doubleValue), dim >= 0 else {
+                throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' has an invalid shape")
+            }
+            return dim
+        }
+        let offsets = try rawOffsets.map { item -> Int in
+            guard let number = item as? NSNumber, let offset = Int(exactly: number.doubleValue), offset >= 0 else {
+                throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' has invalid data_offsets")
+            }
+            return offset
+        }
+        guard offsets[0] <= offsets[1] else {
+            throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' has data_offsets \(offsets) that run backwards")
+        }
+        guard offsets[1] <= dataLength else {
+            throw CoreError.corruptSafetensors(
+                path: path, reason: "entry '\(name)' has data_offsets \(offsets) past the end of the data (\(dataLength) bytes); the file may be truncated")
+        }
+        let (elements, overflow) = shape.reduce((1, false)) { acc, dim in
+            let (product, o) = acc.0.multipliedReportingOverflow(by: dim)
+            return (product, acc.1 || o)
+        }
+        guard !overflow, elements.multipliedReportingOverflow(by: dtype.byteSize) == (elements * dtype.byteSize, false),
+              elements * dtype.byteSize == offsets[1] - offsets[0]
+        else {
+            throw CoreError.corruptSafetensors(
+                path: path, reason: "entry '\(name)' of shape \(shape) and dtype \(dtypeName) does not fill data_offsets \(offsets)")
+        }
+        return SafetensorsEntry(name: name, dtype: dtype, shape: shape, byteRange: offsets[0]..<offsets[1])
+    }
+
+    /// Tensor names in sorted order.
+    public var names: [String] { entries.keys.sorted() }
+
+    /// The tensor `name` converted to Float32 (from F32, F16, BF16, F64, I32 or I64).
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let entry = entries[name] else { throw CoreError.missingTensor(path: path, tensor: name) }
+        let count = entry.shape.reduce(1, *)
+        let start = data.startIndex + dataStart + entry.byteRange.lowerBound
+        let values = data.withUnsafeBytes { raw -> [Float] in
+            let base = raw.baseAddress! + (start - data.startIndex)
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                for i in 0..<count { out[i] = Self.float(at: base, index: i, dtype: entry.dtype) }
+                initialized = count
+            }
+        }
+        return Tensor(uncheckedShape: entry.shape, scalars: values)
+    }
+
+    /// The tensor `name` checked against an expected shape.
+    public func tensor(_ name: String, shape expected: [Int]) throws -> Tensor {
+        let result = try tensor(name)
+        guard result.shape == expected else {
+            throw CoreError.shapeMismatch(path: path, tensor: name, expected: expected, found: result.shape)
+        }
+        return result
+    }
+
+    /// The integer tensor `name` (I32 or I64) as Swift integers, flattened.
+    public func integers(_ name: String) throws -> [Int] {
+        guard let entry = entries[name] else { throw CoreError.missingTensor(path: path, tensor: name) }
+        let count = entry.shape.reduce(1, *)
+        let start = dataStart + entry.byteRange.lowerBound
+        return data.withUnsafeBytes { raw -> [Int] in
+            let base = raw.baseAddress! + start
+            return (0..<count).map { i in
+                switch entry.dtype {
+                case .i32: return Int(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                case .i64: return Int(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+                default: return Int(Self.float(at: base, index: i, dtype: entry.dtype))
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func float(at base: UnsafeRawPointer, index i: Int, dtype: SafetensorsDType) -> Float {
+        switch dtype {
+        case .f32:
+            return Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        case .f16:
+            return HalfPrecision.float(fromHalfBits: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        case .bf16:
+            return Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+        case .f64:
+            return Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+        case .i32:
+            return Float(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+        case .i64:
+            return Float(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+        }
+    }
+
+    static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return nsError.localizedDescription
+    }
+}
+
+/// A tensor to be written to a safetensors file: Float32 values, or 32-bit integers.
+public enum SafetensorsValue: Sendable {
+    case float32(Tensor)
+    case int32(shape: [Int], values: [Int32])
+}
+
+/// Writes safetensors files: tensors sorted by name, header padded with spaces to a multiple of
+/// 8 bytes, so the same tensors always give the same bytes.
+public enum SafetensorsWriter {
+    /// Serialises `tensors` (and optional `metadata`) to safetensors bytes.
+    public static func encode(_ tensors: [String: SafetensorsValue], metadata: [String: String] = [:]) -> Data {
+        var headerParts: [String] = []
+        if !metadata.isEmpty {
+            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            headerParts.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
+        }
+        var body = Data()
+        for name in tensors.keys.sorted() {
+            let value = tensors[name]!
+            let start = body.count
+            let dtype: String
+            let shape: [Int]
+            switch value {
+            case let .float32(tensor):
+                dtype = "F32"
+                shape = tensor.shape
+                tensor.scalars.withUnsafeBufferPointer { body.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self), count: $0.count * 4)) }
+            case let .int32(intShape, values):
+                dtype = "I32"
+                shape = intShape
+                values.withUnsafeBufferPointer { body.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self), count: $0.count * 4)) }
+            }
+            let shapeText = shape.map(String.init).joined(separator: ",")
+            headerParts.append("\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shapeText)],\"data_offsets\":[\(start),\(body.count)]}")
+        }
+        var header = Data("{\(headerParts.joined(separator: ","))}".utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var file = Data()
+        var length = UInt64(header.count).littleEndian
+        withUnsafeBytes(of: &length) { file.append(contentsOf: $0) }
+        file.append(header)
+        file.append(body)
+        return file
+    }
+
+    /// Writes `tensors` to `url` (atomically: a temporary file renamed into place).
+    public static func write(_ tensors: [String: SafetensorsValue], to url: URL, metadata: [String: String] = [:]) throws {
+        do {
+            try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+        } catch {
+            throw CoreError.unwritableFile(path: url.path, reason: SafetensorsFile.reason(error))
+        }
+    }
+
+    /// A JSON string literal for `text` (quotes, backslashes and control characters escaped).
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import LoupeCore
+
+/// What a forward pass should capture and change.
+public struct ForwardRequest: Sendable {
+    /// Hook names whose activations to keep (see `HookPoint` for shapes).
+    public var cache: Set<String>
+    /// Changes to make at hook points, applied in order.
+    public var interventions: [Intervention]
+    /// Whether to compute logits. Without them the pass stops after the deepest cached hook.
+    public var computeLogits: Bool
+
+    public init(cache: Set<String> = [], interventions: [Intervention] = [], computeLogits: Bool = true) {
+        self.cache = cache
+        self.interventions = interventions
+        self.computeLogits = computeLogits
+    }
+}
+
+/// The result of a forward pass.
+public struct ForwardResult: Sendable {
+    /// `[B, T, V]` next-token logits, or `nil` when the request skipped them.
+    public var logits: Tensor?
+    /// The requested activations.
+    public var cache: ActivationCache
+}
+
+/// A GPT-2-architecture transformer (pre-LN blocks, learned positions, tied unembedding) whose
+/// forward pass exposes every TransformerLens hook point for capture and intervention.
+public struct GPT2Model: Sendable {
+    /// Shape and numerics.
+    public let config: GPT2Config
+    /// Parameters.
+    public var weights: GPT2Weights
+
+    public init(config: GPT2Config, weights: GPT2Weights) {
+        self.config = config
+        self.weights = weights
+    }
+
+    /// Loads `config.json` and `model.safetensors` from a Hugging Face model directory.
+    public static func load(directory: URL) throws -> GPT2Model {
+        let config = try GPT2Config.load(url: directory.appendingPathComponent("config.json"))
+        let weights = try GPT2Weights.load(url: directory.appendingPathComponent("model.safetensors"), config: config)
+        return GPT2Model(config: config, weights: weights)
+    }
+
+    /// Every hook name of this model, in forward order.
+    public var hookNames: [String] { HookPoint.all(layers: config.layers).map(\.description) }
+
+    /// Runs `tokens` (`B` sequences of equal length `T`) through the model.
+    public func forward(_ tokens: [[Int]], _ request: ForwardRequest = ForwardRequest()) throws -> ForwardResult {
+        var pass = try ForwardPass(model: self, tokens: tokens, request: request)
+        return try pass.run()
+    }
+}
+
+/// The state of one forward pass: which hooks to capture or change, and what was captured.
+private struct ForwardPass {
+    let model: GPT2Model
+    let tokens: [[Int]]
+    let request: ForwardRequest
+    let interventions: [String: [(HookPoint, Intervention)]]
+    /// Hooks that must be materialised (captured or intervened on).
+    let touched: Set<String>
+    /// Last block whose activations are needed when logits are skipped.
+    let lastLayer: Int
+    var cache = ActivationCache()
+
+    init(model: GPT2Model, tokens: [[Int]], request: ForwardRequest) throws {
+        let config = model.config
+        guard let length = tokens.first?.count, length > 0 else {
+            throw ModelError.invalidInput(reason: "the batch holds no tokens")
+        }
+        guard tokens.allSatisfy({ $0.count == length }) else {
+            throw ModelError.invalidInput(reason: "sequences in a batch must have equal length")
+        }
+        guard length <= config.contextLength else {
+            throw ModelError.sequenceTooLong(length: length, maximum: config.contextLength)
+        }
+        for sequence in tokens {
+            if let bad = sequence.first(where: { $0 < 0 || $0 >= config.vocabularySize }) {
+                throw ModelError.tokenOutOfRange(id: bad, vocabularySize: config.vocabularySize)
+            }
+        }
+        var deepest = request.computeLogits ? config.layers - 1 : -1
+        var byHook: [String: [(HookPoint, Intervention)]] = [:]
+        for name in request.cache {
+            let point = try Self.point(name, layers: config.layers)
+            deepest = max(deepest, point.layer ?? (name == "ln_final.hook_normalized" ? config.layers - 1 : 0))
+        }
+        for intervention in request.interventions {
+            let point = try Self.point(intervention.hook, layers: config.layers)
+            byHook[intervention.hook, default: []].append((point, intervention))
+        }
+        self.model = model
+        self.tokens = tokens
+        self.request = request
+        self.interventions = byHook
+        self.touched = request.cache.union(byHook.keys)
+        self.lastLayer = deepest
+    }
+
+    private static func point(_ name: String, layers: Int) throws -> HookPoint {
+        guard let point = HookPoint(name), (point.layer ?? 0) < layers else { throw ModelError.unknownHook(name: name) }
+        return point
+    }
+
+    /// Captures and changes the activation at `name` as requested, and returns it.
+    private mutating func hook(_ name: String, _ value: Tensor) throws -> Tensor {
+        guard touched.contains(name) else { return value }
+        var value = value
+        for (point, intervention) in interventions[name] ?? [] {
+            try intervention.apply(to: &value, at: point)
+        }
+        if request.cache.contains(name) { cache[name] = value }
+        return value
+    }
+
+    mutating func run() throws -> ForwardResult {
+        let config = model.config
+        let weights = model.weights
+        let (b, t) = (tokens.count, tokens[0].count)
+        let (c, h, d) = (config.width, config.heads, config.headWidth)
+
+        var embed = weights.tokenEmbedding.gatherRows(tokens.flatMap { $0 })
+        try embed.reshape([b, t, c])
+        embed = try hook("hook_embed", embed)
+        let positions = weights.positionEmbedding.gatherRows(Array(0..<t))
+        var positional = Tensor(shape: [b, t, c])
+        for item in 0..<b {
+            positional.scalars.replaceSubrange((item * t * c)..<((item + 1) * t * c), with: positions.scalars)
+        }
+        positional = try hook("hook_pos_embed", positional)
+        var residual = embed + positional
+
+        for layer in 0..<min(config.layers, lastLayer + 1) {
+            let block = weights.blocks[layer]
+            let prefix = "blocks.\(layer)."
+            residual = try hook(prefix + "hook_resid_pre", residual)
+            let ln1 = try hook(prefix + "ln1.hook_normalized",
+                               residual.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias, epsilon: config.layerNormEpsilon))
+            let qkv = try ln1.matmul(block.attentionWeight, bias: block.attentionBias).splitLastDimension(into: 3)
+            let q = try hook(prefix + "attn.hook_q", qkv[0].reshaped([b, t, h, d]))
+            let k = try hook(prefix + "attn.hook_k", qkv[1].reshaped([b, t, h, d]))
+            let v = try hook(prefix + "attn.hook_v", qkv[2].reshaped([b, t, h, d]))
+            var scale: Float = config.scaleAttentionWeights ? 1 / Float(d).squareRoot() : 1
+            if config.scaleAttentionByInverseLayerIndex { scale /= Float(layer + 1) }
+            let scores = try hook(prefix + "attn.hook_attn_scores", CausalAttention.scores(query: q, key: k, scale: scale))
+            let pattern = try hook(prefix + "attn.hook_pattern", CausalAttention.pattern(scores: scores))
+            let z = try hook(prefix + "attn.hook_z", CausalAttention.mix(pattern: pattern, value: v))
+            var attentionOut: Tensor
+            if touched.contains(prefix + "attn.hook_result") {
+                let results = try hook(prefix + "attn.hook_result",
+                                       CausalAttention.headResults(z: z, outputWeight: block.attentionOutputWeight))
+                attentionOut = try CausalAttention.sumHeads(results, bias: block.attentionOutputBias)
+            } else {
+                attentionOut = try z.reshaped([b, t, c]).matmul(block.attentionOutputWeight, bias: block.attentionOutputBias)
+            }
+            attentionOut = try hook(prefix + "hook_attn_out", attentionOut)
+            residual = try hook(prefix + "hook_resid_mid", residual + attentionOut)
+            let ln2 = try hook(prefix + "ln2.hook_normalized",
+                               residual.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias, epsilon: config.layerNormEpsilon))
+            let pre = try hook(prefix + "mlp.hook_pre", ln2.matmul(block.mlpInputWeight, bias: block.mlpInputBias))
+            let post = try hook(prefix + "mlp.hook_post", pre.applying(config.activation))
+            let mlpOut = try hook(prefix + "hook_mlp_out", post.matmul(block.mlpOutputWeight, bias: block.mlpOutputBias))
+            residual = try hook(prefix + "hook_resid_post", residual + mlpOut)
+        }
+
+        guard request.computeLogits || request.cache.contains("ln_final.hook_normalized") else {
+            return ForwardResult(logits: nil, cache: cache)
+        }
+        let normalized = try hook("ln_final.hook_normalized",
+                                  residual.layerNorm(weight: weights.finalNormWeight, bias: weights.finalNormBias,
+                                                     epsilon: config.layerNormEpsilon))
+        let logits = request.computeLogits ? try normalized.matmulTransposed(weights.tokenEmbedding) : nil
+        return ForwardResult(logits: logits, cache: cache)
+    }
+}

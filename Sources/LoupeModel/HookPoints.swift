@@ -1,0 +1,76 @@
+/// The TransformerLens hook points of a GPT-2 model and the layout of the activation at each.
+///
+/// Shapes (B batch, T tokens, H heads, D head width, C width, M MLP width):
+/// - `hook_embed`, `hook_pos_embed`, `blocks.L.hook_resid_pre|resid_mid|resid_post`,
+///   `blocks.L.ln1.hook_normalized`, `blocks.L.ln2.hook_normalized`, `blocks.L.hook_attn_out`,
+///   `blocks.L.hook_mlp_out`, `ln_final.hook_normalized`: `[B, T, C]`
+/// - `blocks.L.attn.hook_q|k|v|z`: `[B, T, H, D]`
+/// - `blocks.L.attn.hook_attn_scores|hook_pattern`: `[B, H, T, T]` (query, key); scores are
+///   scaled and hold `-∞` above the diagonal
+/// - `blocks.L.attn.hook_result`: `[B, T, H, C]`, each head's contribution to `hook_attn_out`
+///   (its sum over heads plus the output bias)
+/// - `blocks.L.mlp.hook_pre|hook_post`: `[B, T, M]`
+///
+/// Layer norms are not folded into neighbouring weights: values equal TransformerLens's
+/// `HookedTransformer.from_pretrained_no_processing`.
+public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
+    /// The block a hook belongs to, or `nil` for embeddings and the final layer norm.
+    public let layer: Int?
+    /// The hook's name inside its block (e.g. `attn.hook_z`), or the whole name outside blocks.
+    public let site: String
+
+    /// Hook names inside every block, in the order the forward pass reaches them.
+    public static let blockSites = [
+        "hook_resid_pre", "ln1.hook_normalized",
+        "attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_attn_scores", "attn.hook_pattern",
+        "attn.hook_z", "attn.hook_result", "hook_attn_out", "hook_resid_mid", "ln2.hook_normalized",
+        "mlp.hook_pre", "mlp.hook_post", "hook_mlp_out", "hook_resid_post",
+    ]
+
+    /// The full TransformerLens name.
+    public var description: String {
+        guard let layer else { return site }
+        return "blocks.\(layer).\(site)"
+    }
+
+    /// Parses a name such as `blocks.3.attn.hook_z`; returns `nil` for names no GPT-2 model has.
+    public init?(_ name: String) {
+        if name == "hook_embed" || name == "hook_pos_embed" || name == "ln_final.hook_normalized" {
+            layer = nil
+            site = name
+            return
+        }
+        let parts = name.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "blocks", let index = Int(parts[1]), index >= 0,
+              String(index) == parts[1], Self.blockSites.contains(String(parts[2]))
+        else { return nil }
+        layer = index
+        site = String(parts[2])
+    }
+
+    init(layer: Int?, site: String) {
+        self.layer = layer
+        self.site = site
+    }
+
+    /// Axis of the token (query) dimension in this hook's activation.
+    var tokenAxis: Int { site == "attn.hook_attn_scores" || site == "attn.hook_pattern" ? 2 : 1 }
+
+    /// Axis of the head dimension, or `nil` for hooks without one.
+    var headAxis: Int? {
+        switch site {
+        case "attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_z", "attn.hook_result": return 2
+        case "attn.hook_attn_scores", "attn.hook_pattern": return 1
+        default: return nil
+        }
+    }
+
+    /// Every hook point of a model with `layers` blocks, in forward order.
+    public static func all(layers: Int) -> [HookPoint] {
+        var list = [HookPoint(layer: nil, site: "hook_embed"), HookPoint(layer: nil, site: "hook_pos_embed")]
+        for layer in 0..<layers {
+            list += blockSites.map { HookPoint(layer: layer, site: $0) }
+        }
+        return list + [HookPoint(layer: nil, site: "ln_final.hook_normalized")]
+    }
+}
