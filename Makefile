@@ -1,0 +1,28 @@
+# Loupe — build, test and benchmark. System libraries come from apt when pkg-config cannot find them.
+
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev libcmark-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test bench clean
+
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas libcmark; then \
+		echo "installing $(APT_PACKAGES) with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product loupe-bench
+	.build/release/loupe-bench
+
+clean:
+	rm -rf .build
