@@ -34,13 +34,13 @@ enum BLAS {
 
 /// Raw single-precision matrix-multiply throughput of this machine's OpenBLAS.
 public enum SgemmProbe {
-    /// Times `repetitions` products of an `[n, n]` by `[n, n]` matrix (after one warm-up) and
-    /// returns the best rate in GFLOP/s (2·n³ floating-point operations per product).
-    public static func gflops(size n: Int = 2048, repetitions: Int = 5) -> Double {
+    /// Times `repetitions` products `[m, k]·[k, n]` (after one warm-up) and returns the best
+    /// rate in GFLOP/s (2·m·n·k floating-point operations per product).
+    public static func gflops(m: Int, n: Int, k: Int, repetitions: Int = 3) -> Double {
         var rng = SeededRandom(seed: 1)
-        let a = (0..<(n * n)).map { _ in rng.nextUniform() - 0.5 }
-        let b = (0..<(n * n)).map { _ in rng.nextUniform() - 0.5 }
-        var c = [Float](repeating: 0, count: n * n)
+        let a = (0..<(m * k)).map { _ in rng.nextUniform() - 0.5 }
+        let b = (0..<(k * n)).map { _ in rng.nextUniform() - 0.5 }
+        var c = [Float](repeating: 0, count: m * n)
         var best = Double.infinity
         for repetition in 0...repetitions {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -48,15 +48,15 @@ public enum SgemmProbe {
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
                         BLAS.sgemm(
-                            transposeA: false, transposeB: false, m: n, n: n, k: n,
-                            a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                            transposeA: false, transposeB: false, m: m, n: n, k: k,
+                            a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
                     }
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if repetition > 0 { best = min(best, seconds) }
         }
-        return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
+        return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
     }
 
     /// Threads OpenBLAS runs with.

@@ -24,6 +24,9 @@ public struct GPT2Config: Sendable, Equatable {
     /// `scale_attn_by_inverse_layer_idx`: also divide layer L's scores by L + 1.
     public var scaleAttentionByInverseLayerIndex: Bool
 
+    /// `tie_word_embeddings`: the unembedding is the token embedding (else `lm_head.weight`).
+    public var tiedUnembedding: Bool
+
     /// Head width D = C / H.
     public var headWidth: Int { width / heads }
 
@@ -31,7 +34,8 @@ public struct GPT2Config: Sendable, Equatable {
     public init(
         vocabularySize: Int, contextLength: Int, width: Int, heads: Int, layers: Int,
         mlpWidth: Int? = nil, layerNormEpsilon: Float = 1e-5, activation: Activation = .geluTanh,
-        scaleAttentionWeights: Bool = true, scaleAttentionByInverseLayerIndex: Bool = false
+        scaleAttentionWeights: Bool = true, scaleAttentionByInverseLayerIndex: Bool = false,
+        tiedUnembedding: Bool = true
     ) {
         self.vocabularySize = vocabularySize
         self.contextLength = contextLength
@@ -43,6 +47,7 @@ public struct GPT2Config: Sendable, Equatable {
         self.activation = activation
         self.scaleAttentionWeights = scaleAttentionWeights
         self.scaleAttentionByInverseLayerIndex = scaleAttentionByInverseLayerIndex
+        self.tiedUnembedding = tiedUnembedding
     }
 
     /// Hugging Face `activation_function` names and the activation each means.
@@ -111,6 +116,7 @@ public struct GPT2Config: Sendable, Equatable {
             layerNormEpsilon: epsilon,
             activation: activation,
             scaleAttentionWeights: try flag("scale_attn_weights", default: true),
-            scaleAttentionByInverseLayerIndex: try flag("scale_attn_by_inverse_layer_idx", default: false))
+            scaleAttentionByInverseLayerIndex: try flag("scale_attn_by_inverse_layer_idx", default: false),
+            tiedUnembedding: try flag("tie_word_embeddings", default: true))
     }
 }

@@ -173,7 +173,7 @@ private struct ForwardPass {
         let normalized = try hook("ln_final.hook_normalized",
                                   residual.layerNorm(weight: weights.finalNormWeight, bias: weights.finalNormBias,
                                                      epsilon: config.layerNormEpsilon))
-        let logits = request.computeLogits ? try normalized.matmulTransposed(weights.tokenEmbedding) : nil
+        let logits = request.computeLogits ? try normalized.matmulTransposed(weights.unembedding) : nil
         return ForwardResult(logits: logits, cache: cache)
     }
 }

@@ -29,6 +29,11 @@ public struct GPT2Weights: Sendable {
     public var blocks: [GPT2BlockWeights]
     /// `ln_f` weight and bias `[C]`.
     public var finalNormWeight: Tensor, finalNormBias: Tensor
+    /// `lm_head.weight` `[V, C]` when the config unties it from `wte`; `nil` when tied.
+    public var untiedUnembedding: Tensor?
+
+    /// The unembedding `[V, C]`: logits = final-normed residual · unembeddingᵀ.
+    public var unembedding: Tensor { untiedUnembedding ?? tokenEmbedding }
 
     /// Every parameter with its Hugging Face name (without the `transformer.` prefix), in a fixed order.
     public var named: [(String, Tensor)] {
@@ -43,7 +48,9 @@ public struct GPT2Weights: Sendable {
                 ("h.\(i).mlp.c_proj.weight", b.mlpOutputWeight), ("h.\(i).mlp.c_proj.bias", b.mlpOutputBias),
             ]
         }
-        return list + [("ln_f.weight", finalNormWeight), ("ln_f.bias", finalNormBias)]
+        list += [("ln_f.weight", finalNormWeight), ("ln_f.bias", finalNormBias)]
+        if let untiedUnembedding { list.append(("lm_head.weight", untiedUnembedding)) }
+        return list
     }
 
     /// The shape every parameter must have under `config`, by Hugging Face name.
@@ -60,7 +67,9 @@ public struct GPT2Weights: Sendable {
                 ("h.\(i).mlp.c_proj.weight", [m, c]), ("h.\(i).mlp.c_proj.bias", [c]),
             ]
         }
-        return list + [("ln_f.weight", [c]), ("ln_f.bias", [c])]
+        list += [("ln_f.weight", [c]), ("ln_f.bias", [c])]
+        if !config.tiedUnembedding { list.append(("lm_head.weight", [config.vocabularySize, c])) }
+        return list
     }
 
     /// Builds the weights from tensors by Hugging Face name, in the order of `expectedShapes`.
@@ -79,6 +88,7 @@ public struct GPT2Weights: Sendable {
         }
         finalNormWeight = t("ln_f.weight")
         finalNormBias = t("ln_f.bias")
+        untiedUnembedding = config.tiedUnembedding ? nil : t("lm_head.weight")
     }
 
     /// Reads `model.safetensors` (keys with or without the `transformer.` prefix; F32, F16 or BF16)
@@ -93,15 +103,16 @@ public struct GPT2Weights: Sendable {
         let prefix = file.entries["transformer.wte.weight"] != nil ? "transformer." : ""
         var tensors: [String: Tensor] = [:]
         for (name, shape) in expectedShapes(config) {
-            guard let entry = file.entries[prefix + name] else {
-                throw ModelError.invalidWeights(path: url.path, reason: "tensor '\(prefix + name)' is missing")
+            let stored = name == "lm_head.weight" ? name : prefix + name
+            guard let entry = file.entries[stored] else {
+                throw ModelError.invalidWeights(path: url.path, reason: "tensor '\(stored)' is missing")
             }
             guard entry.shape == shape else {
                 throw ModelError.invalidWeights(
                     path: url.path,
-                    reason: "tensor '\(prefix + name)' has shape \(entry.shape) but config.json implies \(shape)")
+                    reason: "tensor '\(stored)' has shape \(entry.shape) but config.json implies \(shape)")
             }
-            tensors[name] = try file.tensor(prefix + name)
+            tensors[name] = try file.tensor(stored)
         }
         return GPT2Weights(config: config, tensors: tensors)
     }

@@ -143,12 +143,10 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, v
         out.initialize(repeating: 0, count: width)
         return
     }
+    let shift = FloatVector(repeating: maximum)
+    mapVectorized(x, out, range: 0..<visible, vector: { vectorExp($0 - shift) }, scalar: { expf($0 - maximum) })
     var sum: Float = 0
-    for j in 0..<visible {
-        let e = expf(x[j] - maximum)
-        out[j] = e
-        sum += e
-    }
+    for j in 0..<visible { sum += out[j] }
     let inverse = 1 / sum
     for j in 0..<visible { out[j] *= inverse }
     if visible < width { (out + visible).initialize(repeating: 0, count: width - visible) }

@@ -1,0 +1,95 @@
+import Foundation
+import LoupeCore
+import LoupeModel
+
+/// `loupe-bench`: forward-pass throughput of a GPT-2-small-shaped model next to the machine's
+/// raw sgemm rate. Prints human-readable lines and, last, one JSON line with every figure.
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
+
+/// Floating-point operations of one forward pass as performed (matrix products only; attention
+/// products over the full T×T square).
+func forwardFlops(_ config: GPT2Config, batch: Int, tokens: Int) -> Double {
+    let (c, m, v, l) = (Double(config.width), Double(config.mlpWidth), Double(config.vocabularySize), Double(config.layers))
+    let n = Double(batch * tokens)
+    let perLayer = 2 * n * (c * 3 * c + c * c + 2 * c * m) + 4 * n * Double(tokens) * c
+    return l * perLayer + 2 * n * c * v
+}
+
+let arguments = CommandLine.arguments
+let repetitions = arguments.contains("--quick") ? 1 : 3
+let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 12)
+let (batch, length) = (8, 128)
+FileHandle.standardError.write("building a random GPT-2-small model…\n".data(using: .utf8)!)
+let model = GPT2Model(config: config, weights: GPT2Weights.random(config: config, seed: 0))
+var rng = SeededRandom(seed: 7)
+let tokens = (0..<batch).map { _ in (0..<length).map { _ in rng.nextInt(below: config.vocabularySize) } }
+
+let probes = [
+    ("2048×2048×2048", SgemmProbe.gflops(m: 2048, n: 2048, k: 2048)),
+    ("4096×4096×4096", SgemmProbe.gflops(m: 4096, n: 4096, k: 4096)),
+    ("1024×3072×768 (MLP in)", SgemmProbe.gflops(m: 1024, n: 3072, k: 768)),
+]
+let peak = probes.map(\.1).max()!
+_ = try model.forward(tokens)
+var times: [Double] = []
+for _ in 0..<repetitions {
+    times.append(try seconds { _ = try model.forward(tokens) })
+}
+let forwardSeconds = median(times)
+let flops = forwardFlops(config, batch: batch, tokens: length)
+let achieved = flops / forwardSeconds / 1e9
+let tokensPerSecond = Double(batch * length) / forwardSeconds
+
+for (shape, rate) in probes { print("sgemm \(shape): \(String(format: "%.1f", rate)) GFLOP/s") }
+print("sgemm peak (best of the above, \(SgemmProbe.threads) OpenBLAS threads): \(String(format: "%.1f", peak)) GFLOP/s")
+print("forward GPT-2 small, batch \(batch)×\(length): \(String(format: "%.3f", forwardSeconds)) s, \(String(format: "%.0f", tokensPerSecond)) tokens/s, \(String(format: "%.1f", achieved)) GFLOP/s = \(String(format: "%.0f", 100 * achieved / peak))% of sgemm peak")
+let figures: [String: Double] = [
+    "sgemm_gflops": peak, "forward_seconds": forwardSeconds, "forward_tokens_per_second": tokensPerSecond,
+    "forward_gflops": achieved, "forward_fraction_of_sgemm": achieved / peak,
+]
+let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+print(String(decoding: json, as: UTF8.self))
+
+if arguments.contains("--breakdown") {
+    // Time each kernel once at the shapes of this forward pass and scale by how often it runs.
+    let n = batch * length
+    let (c, m, h, d) = (config.width, config.mlpWidth, config.heads, config.headWidth)
+    var r = SeededRandom(seed: 3)
+    func randomTensor(_ shape: [Int]) -> Tensor {
+        var t = Tensor(shape: shape)
+        for i in 0..<t.count { t.scalars[i] = r.nextNormal() }
+        return t
+    }
+    let x = randomTensor([batch, length, c]), hidden = randomTensor([batch, length, m])
+    let block = model.weights.blocks[0]
+    let q = randomTensor([batch, length, h, d]), k = randomTensor([batch, length, h, d])
+    var stages: [(String, Double, Int)] = []
+    stages.append(("qkv matmul", try seconds { _ = try x.matmul(block.attentionWeight, bias: block.attentionBias) }, config.layers))
+    stages.append(("attn out matmul", try seconds { _ = try x.matmul(block.attentionOutputWeight, bias: block.attentionOutputBias) }, config.layers))
+    stages.append(("mlp in matmul", try seconds { _ = try x.matmul(block.mlpInputWeight, bias: block.mlpInputBias) }, config.layers))
+    stages.append(("mlp out matmul", try seconds { _ = try hidden.matmul(block.mlpOutputWeight, bias: block.mlpOutputBias) }, config.layers))
+    stages.append(("gelu", seconds { _ = hidden.applying(.geluTanh) }, config.layers))
+    stages.append(("layer norm", try seconds { _ = try x.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias, epsilon: 1e-5) }, 2 * config.layers + 1))
+    let scores = try CausalAttention.scores(query: q, key: k, scale: 0.125)
+    stages.append(("attn scores", try seconds { _ = try CausalAttention.scores(query: q, key: k, scale: 0.125) }, config.layers))
+    let pattern = try CausalAttention.pattern(scores: scores)
+    stages.append(("attn softmax", try seconds { _ = try CausalAttention.pattern(scores: scores) }, config.layers))
+    stages.append(("attn mix", try seconds { _ = try CausalAttention.mix(pattern: pattern, value: q) }, config.layers))
+    stages.append(("qkv split", try seconds { _ = try hidden.splitLastDimension(into: 4) }, config.layers))
+    stages.append(("residual add", seconds { _ = x + x }, 2 * config.layers + 1))
+    stages.append(("unembedding", try seconds { _ = try x.matmulTransposed(model.weights.tokenEmbedding) }, 1))
+    _ = n
+    for (name, time, times) in stages {
+        print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(format: "%7.1f", time * 1000)) ms × \(times) = \(String(format: "%7.1f", time * Double(times) * 1000)) ms")
+    }
+}
