@@ -20,9 +20,15 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The PyTorch peer figure is measured when Python with torch and transformers is available.
 bench: deps
 	$(SWIFT) build -c release --product loupe-bench
-	.build/release/loupe-bench
+	@peer=""; \
+	if python3 -c "import torch, transformers" >/dev/null 2>&1; then \
+		echo "measuring PyTorch with Tools/bench_torch.py"; \
+		python3 Tools/bench_torch.py --runs 5 > .build/bench_torch.json 2>/dev/null && peer="--peer .build/bench_torch.json"; \
+	fi; \
+	.build/release/loupe-bench --breakdown $$peer
 
 clean:
 	rm -rf .build

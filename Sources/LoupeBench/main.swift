@@ -3,7 +3,9 @@ import LoupeCore
 import LoupeModel
 
 /// `loupe-bench`: forward-pass throughput of a GPT-2-small-shaped model next to the machine's
-/// raw sgemm rate. Prints human-readable lines and, last, one JSON line with every figure.
+/// raw sgemm rate (and PyTorch's figure with `--peer FILE`, the output of `Tools/bench_torch.py`).
+/// `--breakdown` adds the time of each kernel at this shape. Prints human-readable lines and one
+/// JSON line with every figure.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -53,10 +55,26 @@ let tokensPerSecond = Double(batch * length) / forwardSeconds
 for (shape, rate) in probes { print("sgemm \(shape): \(String(format: "%.1f", rate)) GFLOP/s") }
 print("sgemm peak (best of the above, \(SgemmProbe.threads) OpenBLAS threads): \(String(format: "%.1f", peak)) GFLOP/s")
 print("forward GPT-2 small, batch \(batch)×\(length): \(String(format: "%.3f", forwardSeconds)) s, \(String(format: "%.0f", tokensPerSecond)) tokens/s, \(String(format: "%.1f", achieved)) GFLOP/s = \(String(format: "%.0f", 100 * achieved / peak))% of sgemm peak")
-let figures: [String: Double] = [
+var peerTokensPerSecond: Double?
+if let flag = arguments.firstIndex(of: "--peer"), flag + 1 < arguments.count,
+   let data = FileManager.default.contents(atPath: arguments[flag + 1]),
+   let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+   let peer = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+   let results = peer["results"] as? [String: [String: Any]] {
+    // The faster of PyTorch's attention implementations is the figure to beat.
+    peerTokensPerSecond = results.values.compactMap { $0["tokens_per_s"] as? Double }.max()
+}
+if let peerTokensPerSecond {
+    print("PyTorch on the same shape: \(String(format: "%.0f", peerTokensPerSecond)) tokens/s; Loupe / PyTorch = \(String(format: "%.2f", tokensPerSecond / peerTokensPerSecond))")
+}
+var figures: [String: Double] = [
     "sgemm_gflops": peak, "forward_seconds": forwardSeconds, "forward_tokens_per_second": tokensPerSecond,
     "forward_gflops": achieved, "forward_fraction_of_sgemm": achieved / peak,
 ]
+if let peerTokensPerSecond {
+    figures["torch_forward_tokens_per_second"] = peerTokensPerSecond
+    figures["forward_speed_vs_torch"] = tokensPerSecond / peerTokensPerSecond
+}
 let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
 print(String(decoding: json, as: UTF8.self))
 

@@ -11,11 +11,13 @@ import Testing
     func logitsAndEveryHookMatchTransformers(model name: String) throws {
         let model = try GPT2Model.load(directory: Fixtures.url(name))
         let reference = try SafetensorsFile(url: Fixtures.url("\(name)/reference.safetensors"))
+        let tokenizer = try TokenizerLoader.load(directory: Fixtures.url(name))
         let texts = try Fixtures.referenceTexts(name)
         #expect(texts.count >= 4)
         for index in texts.indices {
             let prefix = "case\(index)/"
             let tokens = try reference.integers(prefix + "tokens")
+            #expect(tokenizer.encode(texts[index]) == tokens, "\(name) case \(index) tokens")
             let hooks = reference.names.filter { $0.hasPrefix(prefix) && $0 != prefix + "tokens" && $0 != prefix + "logits" }
                 .map { String($0.dropFirst(prefix.count)) }
             #expect(hooks.count >= 2 + 14 * model.config.layers)

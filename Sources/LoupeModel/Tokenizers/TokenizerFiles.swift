@@ -1,0 +1,106 @@
+import Foundation
+
+/// Reading tokenizer files, with every problem reported as `ModelError.invalidTokenizer` naming the file.
+enum TokenizerFile {
+    /// The bytes of `url`, or an error saying why it cannot be read.
+    static func data(_ url: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: url.path)
+                ? "file cannot be read (\(error.localizedDescription))"
+                : "file does not exist"
+            throw ModelError.invalidTokenizer(path: url.path, reason: reason)
+        }
+    }
+
+    /// The parsed JSON value of `url`.
+    static func json(_ url: URL) throws -> Any {
+        let bytes = try data(url)
+        do {
+            return try JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])
+        } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw ModelError.invalidTokenizer(
+                path: url.path, reason: "not valid JSON" + (detail.map { " (\($0))" } ?? ""))
+        }
+    }
+
+    /// The top-level JSON object of `url`.
+    static func jsonObject(_ url: URL) throws -> [String: Any] {
+        let value = try json(url)
+        guard let object = value as? [String: Any] else {
+            throw ModelError.invalidTokenizer(
+                path: url.path, reason: "top level is \(describe(value)), expected a JSON object")
+        }
+        return object
+    }
+
+    /// The UTF-8 text of `url`.
+    static func text(_ url: URL) throws -> String {
+        let bytes = try data(url)
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            throw ModelError.invalidTokenizer(path: url.path, reason: "file is not valid UTF-8 text")
+        }
+        return text
+    }
+
+    /// A short description of a JSON value's kind, for error messages ("a list", "a string", …).
+    static func describe(_ value: Any?) -> String {
+        guard let value else { return "missing" }
+        if value is NSNull { return "null" }
+        if isBoolean(value) { return "a boolean" }
+        if value is String { return "a string" }
+        if value is NSNumber { return "a number" }
+        if value is [Any] { return "a list" }
+        if value is [String: Any] { return "an object" }
+        return "an unexpected value"
+    }
+
+    /// The value as an integer, or nil if it is not an integral JSON number (booleans are not numbers).
+    static func integer(_ value: Any?) -> Int? {
+        guard let value, !isBoolean(value), let number = value as? NSNumber else { return nil }
+        let double = number.doubleValue
+        guard double.rounded() == double, let int = value as? Int else { return nil }
+        return int
+    }
+
+    /// The value as a boolean, or nil if it is not a JSON boolean.
+    static func boolean(_ value: Any?) -> Bool? {
+        guard let value, isBoolean(value) else { return nil }
+        return value as? Bool
+    }
+
+    /// Whether the value is null or absent.
+    static func isNull(_ value: Any?) -> Bool {
+        value == nil || value is NSNull
+    }
+
+    private static let booleanClass: AnyClass = type(of: NSNumber(value: true))
+
+    private static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return type(of: number) == booleanClass
+    }
+
+    /// Quotes a token for an error message, escaping control characters.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
