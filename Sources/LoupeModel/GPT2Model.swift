@@ -9,11 +9,17 @@ public struct ForwardRequest: Sendable {
     public var interventions: [Intervention]
     /// Whether to compute logits. Without them the pass stops after the deepest cached hook.
     public var computeLogits: Bool
+    /// Whether to keep what a backward pass needs (`ForwardResult.tape`); needs logits and no
+    /// interventions.
+    public var recordTape: Bool
 
-    public init(cache: Set<String> = [], interventions: [Intervention] = [], computeLogits: Bool = true) {
+    public init(
+        cache: Set<String> = [], interventions: [Intervention] = [], computeLogits: Bool = true, recordTape: Bool = false
+    ) {
         self.cache = cache
         self.interventions = interventions
         self.computeLogits = computeLogits
+        self.recordTape = recordTape
     }
 }
 
@@ -23,6 +29,8 @@ public struct ForwardResult: Sendable {
     public var logits: Tensor?
     /// The requested activations.
     public var cache: ActivationCache
+    /// The intermediates of the pass, when the request recorded them (input of `backward`).
+    public var tape: ForwardTape?
 }
 
 /// A GPT-2-architecture transformer (pre-LN blocks, learned positions, tied unembedding) whose
@@ -66,6 +74,7 @@ private struct ForwardPass {
     /// Last block whose activations are needed when logits are skipped.
     let lastLayer: Int
     var cache = ActivationCache()
+    var tape: ForwardTape?
 
     init(model: GPT2Model, tokens: [[Int]], request: ForwardRequest) throws {
         let config = model.config
@@ -74,6 +83,9 @@ private struct ForwardPass {
         }
         guard tokens.allSatisfy({ $0.count == length }) else {
             throw ModelError.invalidInput(reason: "sequences in a batch must have equal length")
+        }
+        if request.recordTape && (!request.computeLogits || !request.interventions.isEmpty) {
+            throw ModelError.invalidInput(reason: "a recorded forward pass needs logits and takes no interventions")
         }
         guard length <= config.contextLength else {
             throw ModelError.sequenceTooLong(length: length, maximum: config.contextLength)
@@ -133,13 +145,16 @@ private struct ForwardPass {
         }
         positional = try hook("hook_pos_embed", positional)
         var residual = embed + positional
+        if request.recordTape { tape = ForwardTape(tokens: tokens) }
 
         for layer in 0..<min(config.layers, lastLayer + 1) {
             let block = weights.blocks[layer]
             let prefix = "blocks.\(layer)."
             residual = try hook(prefix + "hook_resid_pre", residual)
-            let ln1 = try hook(prefix + "ln1.hook_normalized",
-                               residual.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias, epsilon: config.layerNormEpsilon))
+            let residualIn = residual
+            let ln1Pass = try residual.layerNormWithStatistics(
+                weight: block.ln1Weight, bias: block.ln1Bias, epsilon: config.layerNormEpsilon)
+            let ln1 = try hook(prefix + "ln1.hook_normalized", ln1Pass.output)
             let qkv = try ln1.matmul(block.attentionWeight, bias: block.attentionBias).splitLastDimension(into: 3)
             let q = try hook(prefix + "attn.hook_q", qkv[0].reshaped([b, t, h, d]))
             let k = try hook(prefix + "attn.hook_k", qkv[1].reshaped([b, t, h, d]))
@@ -159,21 +174,36 @@ private struct ForwardPass {
             }
             attentionOut = try hook(prefix + "hook_attn_out", attentionOut)
             residual = try hook(prefix + "hook_resid_mid", residual + attentionOut)
-            let ln2 = try hook(prefix + "ln2.hook_normalized",
-                               residual.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias, epsilon: config.layerNormEpsilon))
+            let residualMid = residual
+            let ln2Pass = try residual.layerNormWithStatistics(
+                weight: block.ln2Weight, bias: block.ln2Bias, epsilon: config.layerNormEpsilon)
+            let ln2 = try hook(prefix + "ln2.hook_normalized", ln2Pass.output)
             let pre = try hook(prefix + "mlp.hook_pre", ln2.matmul(block.mlpInputWeight, bias: block.mlpInputBias))
             let post = try hook(prefix + "mlp.hook_post", pre.applying(config.activation))
             let mlpOut = try hook(prefix + "hook_mlp_out", post.matmul(block.mlpOutputWeight, bias: block.mlpOutputBias))
+            if tape != nil {
+                tape!.layers.append(ForwardTape.Layer(
+                    residualIn: residualIn, ln1: ln1, ln1Mean: ln1Pass.mean, ln1Rstd: ln1Pass.rstd,
+                    query: q, key: k, value: v, scale: scale, pattern: pattern, z: z,
+                    residualMid: residualMid, ln2: ln2, ln2Mean: ln2Pass.mean, ln2Rstd: ln2Pass.rstd,
+                    mlpPre: pre, mlpPost: post))
+            }
             residual = try hook(prefix + "hook_resid_post", residual + mlpOut)
         }
 
         guard request.computeLogits || request.cache.contains("ln_final.hook_normalized") else {
             return ForwardResult(logits: nil, cache: cache)
         }
-        let normalized = try hook("ln_final.hook_normalized",
-                                  residual.layerNorm(weight: weights.finalNormWeight, bias: weights.finalNormBias,
-                                                     epsilon: config.layerNormEpsilon))
+        let finalPass = try residual.layerNormWithStatistics(
+            weight: weights.finalNormWeight, bias: weights.finalNormBias, epsilon: config.layerNormEpsilon)
+        let normalized = try hook("ln_final.hook_normalized", finalPass.output)
         let logits = request.computeLogits ? try normalized.matmulTransposed(weights.unembedding) : nil
-        return ForwardResult(logits: logits, cache: cache)
+        if tape != nil {
+            tape!.residualOut = residual
+            tape!.finalNormalized = normalized
+            tape!.finalMean = finalPass.mean
+            tape!.finalRstd = finalPass.rstd
+        }
+        return ForwardResult(logits: logits, cache: cache, tape: tape)
     }
 }

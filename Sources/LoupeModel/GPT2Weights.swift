@@ -53,6 +53,30 @@ public struct GPT2Weights: Sendable {
         return list
     }
 
+    /// A copy of `base` in which the tensors named in `replacements` (Hugging Face names, as in
+    /// `named`) are replaced.
+    public static func withNamed(_ replacements: [String: Tensor], like base: GPT2Weights) -> GPT2Weights {
+        var tensors = Dictionary(uniqueKeysWithValues: base.named)
+        for (name, tensor) in replacements where tensors[name]?.shape == tensor.shape { tensors[name] = tensor }
+        var result = base
+        result.tokenEmbedding = tensors["wte.weight"]!
+        result.positionEmbedding = tensors["wpe.weight"]!
+        for i in result.blocks.indices {
+            func t(_ suffix: String) -> Tensor { tensors["h.\(i).\(suffix)"]! }
+            result.blocks[i] = GPT2BlockWeights(
+                ln1Weight: t("ln_1.weight"), ln1Bias: t("ln_1.bias"),
+                attentionWeight: t("attn.c_attn.weight"), attentionBias: t("attn.c_attn.bias"),
+                attentionOutputWeight: t("attn.c_proj.weight"), attentionOutputBias: t("attn.c_proj.bias"),
+                ln2Weight: t("ln_2.weight"), ln2Bias: t("ln_2.bias"),
+                mlpInputWeight: t("mlp.c_fc.weight"), mlpInputBias: t("mlp.c_fc.bias"),
+                mlpOutputWeight: t("mlp.c_proj.weight"), mlpOutputBias: t("mlp.c_proj.bias"))
+        }
+        result.finalNormWeight = tensors["ln_f.weight"]!
+        result.finalNormBias = tensors["ln_f.bias"]!
+        if result.untiedUnembedding != nil { result.untiedUnembedding = tensors["lm_head.weight"]! }
+        return result
+    }
+
     /// The shape every parameter must have under `config`, by Hugging Face name.
     static func expectedShapes(_ config: GPT2Config) -> [(String, [Int])] {
         let (c, m) = (config.width, config.mlpWidth)

@@ -32,6 +32,26 @@ public enum Activation: String, Sendable, CaseIterable {
     }
 }
 
+extension Activation {
+    /// The derivative of the activation at `x`.
+    @inline(__always)
+    public func derivative(_ x: Float) -> Float {
+        switch self {
+        case .geluTanh:
+            let inner = 0.797_884_56 * (x + 0.044_715 * x * x * x)
+            let t = fastTanh(inner)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.797_884_56 * (1 + 3 * 0.044_715 * x * x)
+        case .geluErf:
+            return 0.5 * (1 + erff(x * 0.707_106_77)) + x * expf(-0.5 * x * x) * 0.398_942_28
+        case .relu:
+            return x > 0 ? 1 : 0
+        case .silu:
+            let sigmoid = 1 / (1 + expf(-x))
+            return sigmoid * (1 + x * (1 - sigmoid))
+        }
+    }
+}
+
 /// `tanh(u)` as `1 − 2/(e^{2u} + 1)`: one `expf`, exact limits ±1, absolute error below 1e-7.
 @inline(__always)
 func fastTanh(_ u: Float) -> Float {
@@ -67,6 +87,24 @@ extension Tensor {
                     case .relu: for i in range { out[i] = max(0, xp[i]) }
                     case .silu:
                         mapVectorized(xp, out, range: range, vector: vectorSilu, scalar: Activation.silu.callAsFunction)
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: shape, scalars: result)
+    }
+
+    /// Backward of `applying(activation)` with `self` the forward input: output gradient times the
+    /// derivative at each input (same shape).
+    public func activationBackward(_ activation: Activation, outputGradient: Tensor) -> Tensor {
+        precondition(outputGradient.shape == shape)
+        let n = count
+        let result = uninitializedScalars(n) { out in
+            scalars.withUnsafeBufferPointer { x in
+                outputGradient.scalars.withUnsafeBufferPointer { dy in
+                    let xp = x.baseAddress!, dyp = dy.baseAddress!
+                    parallelChunks(count: n, minimumChunk: 16_384) { range in
+                        for i in range { out[i] = dyp[i] * activation.derivative(xp[i]) }
                     }
                 }
             }

@@ -133,6 +133,128 @@ extension CausalAttention {
     }
 }
 
+extension CausalAttention {
+    /// Backward of `mix`: given `pattern` `[B, H, T, T]`, `v` `[B, T, H, D]` and the gradient of z
+    /// `[B, T, H, D]`, returns the gradient of the whole pattern (`dZ·Vᵀ`, every entry, masked ones
+    /// included) and of v (`Pᵀ·dZ`).
+    public static func mixBackward(pattern: Tensor, value v: Tensor, zGradient dz: Tensor) -> (pattern: Tensor, value: Tensor) {
+        let (b, t, h, d) = (v.shape[0], v.shape[1], v.shape[2], v.shape[3])
+        let c = h * d
+        var dv = [Float](repeating: 0, count: v.count)
+        let dp = uninitializedScalars(pattern.count) { out in
+            pattern.scalars.withUnsafeBufferPointer { pp in
+                v.scalars.withUnsafeBufferPointer { vp in
+                    dz.scalars.withUnsafeBufferPointer { dzp in
+                        dv.withUnsafeMutableBufferPointer { dvp in
+                            for batch in 0..<b {
+                                for head in 0..<h {
+                                    let offset = batch * t * c + head * d
+                                    let square = (batch * h + head) * t * t
+                                    BLAS.sgemm(
+                                        transposeA: false, transposeB: true, m: t, n: t, k: d,
+                                        a: dzp.baseAddress! + offset, lda: c, b: vp.baseAddress! + offset, ldb: c,
+                                        c: out + square, ldc: t)
+                                    BLAS.sgemm(
+                                        transposeA: true, transposeB: false, m: t, n: d, k: t,
+                                        a: pp.baseAddress! + square, lda: t, b: dzp.baseAddress! + offset, ldb: c,
+                                        beta: 1, c: dvp.baseAddress! + offset, ldc: c)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(uncheckedShape: pattern.shape, scalars: dp), Tensor(uncheckedShape: v.shape, scalars: dv))
+    }
+
+    /// Backward of `pattern`: softmax rows, `dS = P ⊙ (dP − Σ_k P·dP)`; masked entries get 0.
+    public static func patternBackward(pattern: Tensor, patternGradient dp: Tensor) -> Tensor {
+        let t = pattern.shape[3]
+        let rows = pattern.count / t
+        let result = uninitializedScalars(pattern.count) { out in
+            pattern.scalars.withUnsafeBufferPointer { pp in
+                dp.scalars.withUnsafeBufferPointer { dpp in
+                    let p = pp.baseAddress!, g = dpp.baseAddress!
+                    parallelChunks(count: rows, minimumChunk: 256) { range in
+                        for row in range {
+                            let base = row * t
+                            var dot: Float = 0
+                            for j in 0..<t { dot += p[base + j] * g[base + j] }
+                            for j in 0..<t { out[base + j] = p[base + j] * (g[base + j] - dot) }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: pattern.shape, scalars: result)
+    }
+
+    /// Backward of `scores`: given q, k `[B, T, H, D]` and the scores gradient `[B, H, T, T]`
+    /// (zero where masked), returns dQ = scale·dS·K and dK = scale·dSᵀ·Q.
+    public static func scoresBackward(query q: Tensor, key k: Tensor, scale: Float, scoresGradient ds: Tensor) -> (query: Tensor, key: Tensor) {
+        let (b, t, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let c = h * d
+        var dq = [Float](repeating: 0, count: q.count)
+        var dk = [Float](repeating: 0, count: k.count)
+        q.scalars.withUnsafeBufferPointer { qp in
+            k.scalars.withUnsafeBufferPointer { kp in
+                ds.scalars.withUnsafeBufferPointer { dsp in
+                    dq.withUnsafeMutableBufferPointer { dqp in
+                        dk.withUnsafeMutableBufferPointer { dkp in
+                            for batch in 0..<b {
+                                for head in 0..<h {
+                                    let offset = batch * t * c + head * d
+                                    let square = dsp.baseAddress! + (batch * h + head) * t * t
+                                    BLAS.sgemm(
+                                        transposeA: false, transposeB: false, m: t, n: d, k: t, alpha: scale,
+                                        a: square, lda: t, b: kp.baseAddress! + offset, ldb: c,
+                                        c: dqp.baseAddress! + offset, ldc: c)
+                                    BLAS.sgemm(
+                                        transposeA: true, transposeB: false, m: t, n: d, k: t, alpha: scale,
+                                        a: square, lda: t, b: qp.baseAddress! + offset, ldb: c,
+                                        c: dkp.baseAddress! + offset, ldc: c)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(uncheckedShape: q.shape, scalars: dq), Tensor(uncheckedShape: k.shape, scalars: dk))
+    }
+
+    /// Backward of `headResults`: given z `[B, T, H, D]`, W_O `[H·D, C]` and the results gradient
+    /// `[B, T, H, C]`, accumulates into `weightGradient` `[H·D, C]` and returns dz.
+    public static func headResultsBackward(z: Tensor, outputWeight: Tensor, resultsGradient dr: Tensor, weightGradient: inout Tensor) -> Tensor {
+        let (b, t, h, d) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
+        let c = outputWeight.shape[1]
+        let rows = b * t
+        var dz = [Float](repeating: 0, count: z.count)
+        z.scalars.withUnsafeBufferPointer { zp in
+            outputWeight.scalars.withUnsafeBufferPointer { wp in
+                dr.scalars.withUnsafeBufferPointer { drp in
+                    dz.withUnsafeMutableBufferPointer { dzp in
+                        weightGradient.scalars.withUnsafeMutableBufferPointer { dwp in
+                            for head in 0..<h {
+                                BLAS.sgemm(
+                                    transposeA: false, transposeB: true, m: rows, n: d, k: c,
+                                    a: drp.baseAddress! + head * c, lda: h * c, b: wp.baseAddress! + head * d * c, ldb: c,
+                                    c: dzp.baseAddress! + head * d, ldc: h * d)
+                                BLAS.sgemm(
+                                    transposeA: true, transposeB: false, m: d, n: c, k: rows,
+                                    a: zp.baseAddress! + head * d, lda: h * d, b: drp.baseAddress! + head * c, ldb: h * c,
+                                    beta: 1, c: dwp.baseAddress! + head * d * c, ldc: c)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: z.shape, scalars: dz)
+    }
+}
+
 /// Softmax of the first `visible` values of a row of `width`; the rest of the row becomes 0.
 /// A row whose visible values are all `-∞` becomes all zeros rather than NaN.
 @inline(__always)

@@ -45,4 +45,25 @@ extension Tensor {
             return Tensor(uncheckedShape: outShape, scalars: values)
         }
     }
+
+    /// Joins tensors of equal leading shape along the last dimension (the inverse of
+    /// `splitLastDimension`): `[N…, A]`, `[N…, B]`, … → `[N…, A + B + …]`.
+    public static func concatenateLastDimension(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty)
+        let leading = Array(parts[0].shape.dropLast())
+        let widths = parts.map { $0.shape[$0.rank - 1] }
+        precondition(parts.allSatisfy { Array($0.shape.dropLast()) == leading })
+        let total = widths.reduce(0, +)
+        let rows = leading.reduce(1, *)
+        var result = [Float](repeating: 0, count: rows * total)
+        var offset = 0
+        for (part, width) in zip(parts, widths) {
+            for row in 0..<rows {
+                result.replaceSubrange((row * total + offset)..<(row * total + offset + width),
+                                       with: part.scalars[(row * width)..<((row + 1) * width)])
+            }
+            offset += width
+        }
+        return Tensor(uncheckedShape: leading + [total], scalars: result)
+    }
 }

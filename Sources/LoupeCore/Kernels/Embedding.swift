@@ -19,3 +19,19 @@ extension Tensor {
         return Tensor(uncheckedShape: [ids.count, width], scalars: result)
     }
 }
+
+extension Tensor {
+    /// Backward of `gatherRows`: adds row `i` of `outputGradient` (`[N, C]`) into row `ids[i]` of
+    /// `self`, the `[V, C]` table gradient.
+    public mutating func scatterAddRows(_ ids: [Int], outputGradient: Tensor) {
+        let width = shape[1]
+        precondition(outputGradient.count == ids.count * width)
+        scalars.withUnsafeMutableBufferPointer { table in
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                for (i, id) in ids.enumerated() {
+                    BLAS.saxpy(n: width, alpha: 1, x: dy.baseAddress! + i * width, y: table.baseAddress! + id * width)
+                }
+            }
+        }
+    }
+}

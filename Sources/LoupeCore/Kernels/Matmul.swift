@@ -66,6 +66,82 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// Backward of `x.matmul(weight, bias:)` with `x` = `self` `[N…, I]`, `weight` `[I, O]` and the
+    /// output gradient `[N…, O]`: accumulates `weightGradient` `[I, O]` += xᵀ·dy and
+    /// `biasGradient` `[O]` += Σ dy, and returns the input gradient dy·Wᵀ (`[N…, I]`), or `nil`
+    /// when `needsInputGradient` is false.
+    public func matmulBackward(
+        weight: Tensor, outputGradient: Tensor, weightGradient: inout Tensor, biasGradient: inout Tensor?,
+        needsInputGradient: Bool = true
+    ) -> Tensor? {
+        let (inner, outer) = (weight.shape[0], weight.shape[1])
+        let rows = count / inner
+        precondition(outputGradient.count == rows * outer && weightGradient.shape == weight.shape)
+        scalars.withUnsafeBufferPointer { x in
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                weightGradient.scalars.withUnsafeMutableBufferPointer { dw in
+                    BLAS.sgemm(
+                        transposeA: true, transposeB: false, m: inner, n: outer, k: rows,
+                        a: x.baseAddress!, lda: inner, b: dy.baseAddress!, ldb: outer,
+                        beta: 1, c: dw.baseAddress!, ldc: outer)
+                }
+            }
+        }
+        if biasGradient != nil {
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                biasGradient!.scalars.withUnsafeMutableBufferPointer { db in
+                    for row in 0..<rows {
+                        BLAS.saxpy(n: outer, alpha: 1, x: dy.baseAddress! + row * outer, y: db.baseAddress!)
+                    }
+                }
+            }
+        }
+        guard needsInputGradient else { return nil }
+        let result = uninitializedScalars(rows * inner) { dx in
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: true, m: rows, n: inner, k: outer,
+                        a: dy.baseAddress!, lda: outer, b: w.baseAddress!, ldb: outer,
+                        c: dx, ldc: inner)
+                }
+            }
+        }
+        return Tensor(uncheckedShape: shape, scalars: result)
+    }
+
+    /// Backward of `x.matmulTransposed(weight)` with `x` = `self` `[N…, I]`, `weight` `[O, I]` and the
+    /// output gradient `[N…, O]`: accumulates `weightGradient` `[O, I]` += dyᵀ·x and returns the
+    /// input gradient dy·W (`[N…, I]`).
+    public func matmulTransposedBackward(weight: Tensor, outputGradient: Tensor, weightGradient: inout Tensor) -> Tensor {
+        let (outer, inner) = (weight.shape[0], weight.shape[1])
+        let rows = count / inner
+        precondition(outputGradient.count == rows * outer && weightGradient.shape == weight.shape)
+        scalars.withUnsafeBufferPointer { x in
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                weightGradient.scalars.withUnsafeMutableBufferPointer { dw in
+                    BLAS.sgemm(
+                        transposeA: true, transposeB: false, m: outer, n: inner, k: rows,
+                        a: dy.baseAddress!, lda: outer, b: x.baseAddress!, ldb: inner,
+                        beta: 1, c: dw.baseAddress!, ldc: inner)
+                }
+            }
+        }
+        let result = uninitializedScalars(rows * inner) { dx in
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: false, m: rows, n: inner, k: outer,
+                        a: dy.baseAddress!, lda: outer, b: w.baseAddress!, ldb: inner,
+                        c: dx, ldc: inner)
+                }
+            }
+        }
+        return Tensor(uncheckedShape: shape, scalars: result)
+    }
+}
+
 /// Writes `bias` into every row of `out` (`[rows, columns]`), or zeros when there is no bias.
 @inline(__always)
 private func fillRows(_ out: UnsafeMutablePointer<Float>, rows: Int, columns: Int, with bias: Tensor?) {
