@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -17,6 +18,7 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CCmark",
             pkgConfig: "libcmark",
@@ -24,21 +26,24 @@ let package = Package(
         ),
         .target(
             name: "LoupeCore",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CMalloc"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(name: "LoupeModel", dependencies: ["LoupeCore"]),
+        .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel"]),
         .target(
             name: "LoupeCLI",
             dependencies: [
-                "LoupeCore", "LoupeModel",
+                "LoupeCore", "LoupeModel", "LoupeAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeModel"]),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeModelTests", dependencies: ["LoupeModel", "LoupeCore"]),
+        .testTarget(name: "LoupeAnalysisTests", dependencies: ["LoupeAnalysis", "LoupeModel", "LoupeCore"]),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeModel", "LoupeCore"]),
     ],
     swiftLanguageModes: [.v5]

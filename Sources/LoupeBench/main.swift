@@ -27,6 +27,7 @@ func forwardFlops(_ config: GPT2Config, batch: Int, tokens: Int) -> Double {
     return l * perLayer + 2 * n * c * v
 }
 
+ProcessSetup.prepare()
 let arguments = CommandLine.arguments
 let repetitions = arguments.contains("--quick") ? 1 : 3
 let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 12)

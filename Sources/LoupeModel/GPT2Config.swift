@@ -51,7 +51,7 @@ public struct GPT2Config: Sendable, Equatable {
     }
 
     /// Hugging Face `activation_function` names and the activation each means.
-    static let activationNames: [String: Activation] = [
+    public static let activationNames: [String: Activation] = [
         "gelu_new": .geluTanh, "gelu_pytorch_tanh": .geluTanh, "gelu_fast": .geluTanh,
         "gelu": .geluErf, "relu": .relu, "silu": .silu, "swish": .silu,
     ]

@@ -35,45 +35,38 @@ public struct GPT2Weights: Sendable {
     /// The unembedding `[V, C]`: logits = final-normed residual · unembeddingᵀ.
     public var unembedding: Tensor { untiedUnembedding ?? tokenEmbedding }
 
-    /// Every parameter with its Hugging Face name (without the `transformer.` prefix), in a fixed order.
-    public var named: [(String, Tensor)] {
-        var list: [(String, Tensor)] = [("wte.weight", tokenEmbedding), ("wpe.weight", positionEmbedding)]
-        for (i, b) in blocks.enumerated() {
+    /// Every parameter's Hugging Face name (without the `transformer.` prefix) and where it is
+    /// stored, in a fixed order.
+    public var parameterPaths: [(String, WritableKeyPath<GPT2Weights, Tensor>)] {
+        var list: [(String, WritableKeyPath<GPT2Weights, Tensor>)] = [("wte.weight", \.tokenEmbedding), ("wpe.weight", \.positionEmbedding)]
+        for i in blocks.indices {
             list += [
-                ("h.\(i).ln_1.weight", b.ln1Weight), ("h.\(i).ln_1.bias", b.ln1Bias),
-                ("h.\(i).attn.c_attn.weight", b.attentionWeight), ("h.\(i).attn.c_attn.bias", b.attentionBias),
-                ("h.\(i).attn.c_proj.weight", b.attentionOutputWeight), ("h.\(i).attn.c_proj.bias", b.attentionOutputBias),
-                ("h.\(i).ln_2.weight", b.ln2Weight), ("h.\(i).ln_2.bias", b.ln2Bias),
-                ("h.\(i).mlp.c_fc.weight", b.mlpInputWeight), ("h.\(i).mlp.c_fc.bias", b.mlpInputBias),
-                ("h.\(i).mlp.c_proj.weight", b.mlpOutputWeight), ("h.\(i).mlp.c_proj.bias", b.mlpOutputBias),
+                ("h.\(i).ln_1.weight", \.blocks[i].ln1Weight), ("h.\(i).ln_1.bias", \.blocks[i].ln1Bias),
+                ("h.\(i).attn.c_attn.weight", \.blocks[i].attentionWeight), ("h.\(i).attn.c_attn.bias", \.blocks[i].attentionBias),
+                ("h.\(i).attn.c_proj.weight", \.blocks[i].attentionOutputWeight),
+                ("h.\(i).attn.c_proj.bias", \.blocks[i].attentionOutputBias),
+                ("h.\(i).ln_2.weight", \.blocks[i].ln2Weight), ("h.\(i).ln_2.bias", \.blocks[i].ln2Bias),
+                ("h.\(i).mlp.c_fc.weight", \.blocks[i].mlpInputWeight), ("h.\(i).mlp.c_fc.bias", \.blocks[i].mlpInputBias),
+                ("h.\(i).mlp.c_proj.weight", \.blocks[i].mlpOutputWeight), ("h.\(i).mlp.c_proj.bias", \.blocks[i].mlpOutputBias),
             ]
         }
-        list += [("ln_f.weight", finalNormWeight), ("ln_f.bias", finalNormBias)]
-        if let untiedUnembedding { list.append(("lm_head.weight", untiedUnembedding)) }
+        list += [("ln_f.weight", \.finalNormWeight), ("ln_f.bias", \.finalNormBias)]
+        if untiedUnembedding != nil { list.append(("lm_head.weight", \.untiedUnembedding!)) }
         return list
     }
 
-    /// A copy of `base` in which the tensors named in `replacements` (Hugging Face names, as in
-    /// `named`) are replaced.
+    /// Every parameter with its Hugging Face name, in the order of `parameterPaths`.
+    public var named: [(String, Tensor)] {
+        parameterPaths.map { ($0.0, self[keyPath: $0.1]) }
+    }
+
+    /// A copy of `base` in which the tensors named in `replacements` (names as in `named`) are
+    /// replaced; entries with another name or shape are ignored.
     public static func withNamed(_ replacements: [String: Tensor], like base: GPT2Weights) -> GPT2Weights {
-        var tensors = Dictionary(uniqueKeysWithValues: base.named)
-        for (name, tensor) in replacements where tensors[name]?.shape == tensor.shape { tensors[name] = tensor }
         var result = base
-        result.tokenEmbedding = tensors["wte.weight"]!
-        result.positionEmbedding = tensors["wpe.weight"]!
-        for i in result.blocks.indices {
-            func t(_ suffix: String) -> Tensor { tensors["h.\(i).\(suffix)"]! }
-            result.blocks[i] = GPT2BlockWeights(
-                ln1Weight: t("ln_1.weight"), ln1Bias: t("ln_1.bias"),
-                attentionWeight: t("attn.c_attn.weight"), attentionBias: t("attn.c_attn.bias"),
-                attentionOutputWeight: t("attn.c_proj.weight"), attentionOutputBias: t("attn.c_proj.bias"),
-                ln2Weight: t("ln_2.weight"), ln2Bias: t("ln_2.bias"),
-                mlpInputWeight: t("mlp.c_fc.weight"), mlpInputBias: t("mlp.c_fc.bias"),
-                mlpOutputWeight: t("mlp.c_proj.weight"), mlpOutputBias: t("mlp.c_proj.bias"))
+        for (name, path) in base.parameterPaths {
+            if let tensor = replacements[name], tensor.shape == base[keyPath: path].shape { result[keyPath: path] = tensor }
         }
-        result.finalNormWeight = tensors["ln_f.weight"]!
-        result.finalNormBias = tensors["ln_f.bias"]!
-        if result.untiedUnembedding != nil { result.untiedUnembedding = tensors["lm_head.weight"]! }
         return result
     }
 

@@ -1,2 +1,5 @@
 import LoupeCLI
+import LoupeCore
+
+ProcessSetup.prepare()
 LoupeCommand.main()

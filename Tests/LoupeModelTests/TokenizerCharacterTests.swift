@@ -58,7 +58,7 @@ struct TokenizerCharacterTests {
             (#"{"type": "characters", "tokens": ["a", 3]}"#, ["tokens[1]", "a number"]),
             (#"{"type": "characters", "tokens": []}"#, ["empty"]),
             (#"{"type": "characters", "tokens": {"a": 0}}"#, ["\"tokens\"", "an object"]),
-            (#"{"type": "words", "tokens": ["a"]}"#, ["\"words\"", "not supported"]),
+            (#"{"type": "bytes", "tokens": ["a"]}"#, ["\"bytes\"", "not supported"]),
             (#"{"tokens": ["a"]}"#, ["\"type\"", "missing"]),
             (#"["a", "b"]"#, ["a list"]),
             ("characters: a b c", ["not valid JSON"]),

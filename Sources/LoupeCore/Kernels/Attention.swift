@@ -21,8 +21,9 @@ public enum CausalAttention {
         let result = uninitializedScalars(b * h * t * t) { out in
             q.scalars.withUnsafeBufferPointer { qp in
                 k.scalars.withUnsafeBufferPointer { kp in
-                    for batch in 0..<b {
-                        for head in 0..<h {
+                    parallelChunks(count: b * h) { pairs in
+                        for pair in pairs {
+                            let (batch, head) = (pair / h, pair % h)
                             let offset = batch * t * c + head * d
                             let s = out + (batch * h + head) * t * t
                             BLAS.sgemm(
@@ -72,8 +73,9 @@ public enum CausalAttention {
         let result = uninitializedScalars(v.count) { out in
             pattern.scalars.withUnsafeBufferPointer { pp in
                 v.scalars.withUnsafeBufferPointer { vp in
-                    for batch in 0..<b {
-                        for head in 0..<h {
+                    parallelChunks(count: b * h) { pairs in
+                        for pair in pairs {
+                            let (batch, head) = (pair / h, pair % h)
                             let offset = batch * t * c + head * d
                             BLAS.sgemm(
                                 transposeA: false, transposeB: false, m: t, n: d, k: t,
@@ -146,8 +148,9 @@ extension CausalAttention {
                 v.scalars.withUnsafeBufferPointer { vp in
                     dz.scalars.withUnsafeBufferPointer { dzp in
                         dv.withUnsafeMutableBufferPointer { dvp in
-                            for batch in 0..<b {
-                                for head in 0..<h {
+                            parallelChunks(count: b * h) { pairs in
+                                for pair in pairs {
+                                    let (batch, head) = (pair / h, pair % h)
                                     let offset = batch * t * c + head * d
                                     let square = (batch * h + head) * t * t
                                     BLAS.sgemm(
@@ -202,8 +205,9 @@ extension CausalAttention {
                 ds.scalars.withUnsafeBufferPointer { dsp in
                     dq.withUnsafeMutableBufferPointer { dqp in
                         dk.withUnsafeMutableBufferPointer { dkp in
-                            for batch in 0..<b {
-                                for head in 0..<h {
+                            parallelChunks(count: b * h) { pairs in
+                                for pair in pairs {
+                                    let (batch, head) = (pair / h, pair % h)
                                     let offset = batch * t * c + head * d
                                     let square = dsp.baseAddress! + (batch * h + head) * t * t
                                     BLAS.sgemm(

@@ -35,7 +35,7 @@ extension Tokenizer {
 /// Finds and loads the tokenizer stored in a model directory.
 public enum TokenizerLoader {
     /// Loads the tokenizer of a model directory: tokenizer.json if present, else vocab.json + merges.txt,
-    /// else loupe_tokenizer.json (char-level); else ModelError.missingTokenizer.
+    /// else loupe_tokenizer.json (character- or word-level, by its `"type"`); else ModelError.missingTokenizer.
     ///
     /// With vocab.json + merges.txt, a `tokenizer_config.json` beside them is read too when present
     /// (its `added_tokens_decoder` and `add_prefix_space`).
@@ -60,11 +60,30 @@ public enum TokenizerLoader {
         case (false, false):
             break
         }
-        let characters = directory.appendingPathComponent(CharacterTokenizer.fileName)
-        if isFile(characters) {
-            return try CharacterTokenizer(contentsOf: characters)
+        let loupe = directory.appendingPathComponent(CharacterTokenizer.fileName)
+        if isFile(loupe) {
+            return try loadLoupeTokenizer(loupe)
         }
         throw ModelError.missingTokenizer(directory: directory.path)
+    }
+
+    /// Loads a `loupe_tokenizer.json` file: `"type": "characters"` gives a `CharacterTokenizer`,
+    /// `"type": "words"` a `WordTokenizer`; any other type is `ModelError.invalidTokenizer`.
+    public static func loadLoupeTokenizer(_ url: URL) throws -> any Tokenizer {
+        let root = try TokenizerFile.jsonObject(url)
+        let expected = "expected \"characters\" or \"words\""
+        switch root["type"] {
+        case let type as String where type == "characters":
+            return try CharacterTokenizer(contentsOf: url)
+        case let type as String where type == "words":
+            return try WordTokenizer(contentsOf: url)
+        case let type as String:
+            throw ModelError.invalidTokenizer(
+                path: url.path, reason: "type \(TokenizerFile.quote(type)) is not supported (\(expected))")
+        case let value:
+            throw ModelError.invalidTokenizer(
+                path: url.path, reason: "\"type\" is \(TokenizerFile.describe(value)), \(expected)")
+        }
     }
 
     private static func isFile(_ url: URL) -> Bool {

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// AdamW parameter update (decoupled weight decay, bias-corrected moments).
+
+/// Hyper-parameters of one AdamW step.
+public struct AdamWStep: Sendable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Decoupled weight decay for this tensor (0 for biases and layer-norm parameters).
+    public var weightDecay: Float
+    /// 1-based step number, for bias correction.
+    public var step: Int
+
+    public init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, step: Int) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.step = step
+    }
+}
+
+extension Tensor {
+    /// Updates `self` (parameters) in place from `gradient`, with first and second moments `m`, `v`
+    /// (all the same shape): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − lr·(m̂/(√v̂ + ε) + λθ).
+    public mutating func adamWUpdate(gradient: Tensor, m: inout Tensor, v: inout Tensor, _ s: AdamWStep) {
+        precondition(gradient.shape == shape && m.shape == shape && v.shape == shape)
+        let correction1 = 1 - powf(s.beta1, Float(s.step))
+        let correction2 = 1 - powf(s.beta2, Float(s.step))
+        let n = count
+        scalars.withUnsafeMutableBufferPointer { theta in
+            gradient.scalars.withUnsafeBufferPointer { g in
+                m.scalars.withUnsafeMutableBufferPointer { mp in
+                    v.scalars.withUnsafeMutableBufferPointer { vp in
+                        for i in 0..<n {
+                            let grad = g[i]
+                            let mi = s.beta1 * mp[i] + (1 - s.beta1) * grad
+                            let vi = s.beta2 * vp[i] + (1 - s.beta2) * grad * grad
+                            mp[i] = mi
+                            vp[i] = vi
+                            let update = (mi / correction1) / ((vi / correction2).squareRoot() + s.epsilon)
+                            theta[i] -= s.learningRate * (update + s.weightDecay * theta[i])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sum of squares of all values (for gradient-norm clipping), accumulated in Double.
+    public var sumOfSquares: Double {
+        scalars.reduce(0) { $0 + Double($1) * Double($1) }
+    }
+}
