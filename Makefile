@@ -27,6 +27,8 @@ bench: deps
 	if python3 -c "import torch, transformers" >/dev/null 2>&1; then \
 		echo "measuring PyTorch with Tools/bench_torch.py"; \
 		python3 Tools/bench_torch.py --runs 5 > .build/bench_torch.json 2>/dev/null && peer="--peer .build/bench_torch.json"; \
+		echo "measuring PyTorch training with Tools/bench_torch_train.py"; \
+		python3 Tools/bench_torch_train.py > .build/bench_torch_train.json 2>/dev/null && peer="$$peer --peer-train .build/bench_torch_train.json"; \
 	fi; \
 	.build/release/loupe-bench --breakdown $$peer
 

@@ -3,7 +3,9 @@ import LoupeCore
 import LoupeModel
 
 /// `loupe-bench`: forward-pass throughput of a GPT-2-small-shaped model next to the machine's
-/// raw sgemm rate (and PyTorch's figure with `--peer FILE`, the output of `Tools/bench_torch.py`).
+/// raw sgemm rate, and training-step throughput at the demo and GPT-2-small shapes (PyTorch's
+/// figures with `--peer FILE` / `--peer-train FILE`, the outputs of `Tools/bench_torch.py` and
+/// `Tools/bench_torch_train.py`).
 /// `--breakdown` adds the time of each kernel at this shape. Prints human-readable lines and one
 /// JSON line with every figure.
 
@@ -72,6 +74,44 @@ var figures: [String: Double] = [
     "sgemm_gflops": peak, "forward_seconds": forwardSeconds, "forward_tokens_per_second": tokensPerSecond,
     "forward_gflops": achieved, "forward_fraction_of_sgemm": achieved / peak,
 ]
+/// Median seconds of one training step (forward, cross-entropy, backward, AdamW) after a warm-up.
+func trainingStepSeconds(_ config: GPT2Config, batch: Int, tokens: Int, runs: Int) throws -> Double {
+    var rng = SeededRandom(seed: 11)
+    let sequences = (0..<batch).map { _ in (0...tokens).map { _ in rng.nextInt(below: config.vocabularySize) } }
+    let inputs = sequences.map { Array($0.dropLast()) }, targets = sequences.map { Array($0.dropFirst()) }
+    var settings = OptimizerSettings()
+    settings.totalSteps = runs + 1
+    settings.warmupSteps = 1
+    var trainer = Trainer(model: GPT2Model(config: config, weights: .random(config: config, seed: 2)), settings: settings)
+    try trainer.step(inputs: inputs, targets: targets)
+    return median(try (0..<runs).map { _ in try seconds { try trainer.step(inputs: inputs, targets: targets) } })
+}
+
+var peerTraining: [String: Double] = [:]
+if let flag = arguments.firstIndex(of: "--peer-train"), flag + 1 < arguments.count,
+   let data = FileManager.default.contents(atPath: arguments[flag + 1]),
+   let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+   let peer = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+   let results = peer["results"] as? [String: [String: Any]] {
+    for (shape, result) in results { peerTraining[shape] = result["tokens_per_s"] as? Double }
+}
+let demoConfig = GPT2Config(vocabularySize: 311, contextLength: 64, width: 128, heads: 4, layers: 4, mlpWidth: 512)
+let trainingShapes: [(String, GPT2Config, Int, Int, Int)] = [
+    ("demo", demoConfig, 32, 64, repetitions == 1 ? 3 : 10),
+    ("gpt2-small", config, 8, 128, repetitions == 1 ? 1 : 3),
+]
+for (name, shapeConfig, shapeBatch, shapeTokens, runs) in trainingShapes {
+    let step = try trainingStepSeconds(shapeConfig, batch: shapeBatch, tokens: shapeTokens, runs: runs)
+    let rate = Double(shapeBatch * shapeTokens) / step
+    var line = "training step \(name), batch \(shapeBatch)×\(shapeTokens): \(String(format: "%.3f", step)) s, \(String(format: "%.0f", rate)) tokens/s"
+    figures["train_\(name)_tokens_per_second"] = rate
+    if let peer = peerTraining[name] {
+        line += "; PyTorch \(String(format: "%.0f", peer)) tokens/s; Loupe / PyTorch = \(String(format: "%.2f", rate / peer))"
+        figures["torch_train_\(name)_tokens_per_second"] = peer
+    }
+    print(line)
+}
+
 if let peerTokensPerSecond {
     figures["torch_forward_tokens_per_second"] = peerTokensPerSecond
     figures["forward_speed_vs_torch"] = tokensPerSecond / peerTokensPerSecond

@@ -24,7 +24,8 @@ public struct TrainCommand: ParsableCommand {
 
     public func run() throws {
         let world = ToyWorld()
-        let spec = try TrainSpec.load(url: URL(fileURLWithPath: self.spec), vocabularySize: world.vocabulary.count)
+        let spec = try TrainSpec.load(url: URL(fileURLWithPath: self.spec), vocabularySize: world.vocabulary.count,
+                                      minimumContext: ToyWorld.longestTaskLength)
         var trainer = try restart ? nil : Trainer.resume(from: spec.output, config: spec.config, settings: spec.optimizer)
         if let trainer {
             log("resuming \(spec.output.path) at step \(trainer.step) of \(spec.optimizer.totalSteps)")

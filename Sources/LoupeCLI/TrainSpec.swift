@@ -28,7 +28,8 @@ struct TrainSpec {
     static let dataSources = ["toy_world"]
 
     /// Reads and validates the spec; every error names the file and the key.
-    static func load(url: URL, vocabularySize: Int) throws -> TrainSpec {
+    /// `minimumContext` is the shortest `model.context` the data's tasks fit in.
+    static func load(url: URL, vocabularySize: Int, minimumContext: Int = 2) throws -> TrainSpec {
         let spec = try SpecReader.load(url: url)
         try spec.rejectUnknownKeys(["output", "seed", "model", "data", "training", "evaluation"])
         let base = url.deletingLastPathComponent()
@@ -43,7 +44,7 @@ struct TrainSpec {
         let activationName = try model.string("activation", default: "gelu_new", allowed: GPT2Config.activationNames.keys.sorted())
         let config = GPT2Config(
             vocabularySize: vocabularySize,
-            contextLength: try model.integer("context", range: 2...8192),
+            contextLength: try model.integer("context", range: minimumContext...8192),
             width: width, heads: heads,
             layers: try model.integer("layers", range: 1...256),
             mlpWidth: try model.integer("mlp_width", default: 4 * width, range: 1...65536),

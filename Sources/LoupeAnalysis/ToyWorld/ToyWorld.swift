@@ -35,6 +35,14 @@ public struct ToyWorld: Sendable {
         filler = FillerGrammar(vocabulary: words)
     }
 
+    /// The longest task prompt plus its answer, in tokens: the shortest context a model needs for
+    /// every task (docstring: 32 + 1; counting: `<|endoftext|>`, up to 12 letters, `|`, target, `:`
+    /// and the answer; induction: `<|endoftext|>`, up to 10 tokens and 9 of their repeat, and the answer).
+    public static var longestTaskLength: Int {
+        max(DocstringTask.promptLength, IOITask.promptLength, GreaterThanTask.promptLength,
+            1 + CountingTask.lengths.upperBound + 3, 1 + 2 * InductionTask.lengths.upperBound - 1) + 1
+    }
+
     /// The id of `<|endoftext|>` (0).
     public var endOfTextID: Int { 0 }
 
