@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -32,9 +33,13 @@ let package = Package(
         .target(name: "LoupeModel", dependencies: ["LoupeCore"]),
         .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel"]),
         .target(
+            name: "LoupeSite",
+            dependencies: ["LoupeAnalysis", "CCmark", .product(name: "Mustache", package: "swift-mustache")]
+        ),
+        .target(
             name: "LoupeCLI",
             dependencies: [
-                "LoupeCore", "LoupeModel", "LoupeAnalysis",
+                "LoupeCore", "LoupeModel", "LoupeAnalysis", "LoupeSite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -44,6 +49,7 @@ let package = Package(
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeModelTests", dependencies: ["LoupeModel", "LoupeCore"]),
         .testTarget(name: "LoupeAnalysisTests", dependencies: ["LoupeAnalysis", "LoupeModel", "LoupeCore"]),
+        .testTarget(name: "LoupeSiteTests", dependencies: ["LoupeSite", "LoupeAnalysis"]),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeModel", "LoupeCore"]),
     ],
     swiftLanguageModes: [.v5]

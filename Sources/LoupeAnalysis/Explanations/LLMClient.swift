@@ -1,0 +1,274 @@
+import Dispatch
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A chat model that answers one system + user message pair.
+public protocol LLMClient: Sendable {
+    /// The model's name, recorded as an explanation's `source`.
+    var model: String { get }
+    /// The assistant's reply, or `LLMError` for any failure (transport, HTTP status, timeout, a reply
+    /// that is not a chat completion, a refusal).
+    func complete(system: String, user: String, maxTokens: Int) throws -> String
+}
+
+/// Why a language-model request gave no usable answer.
+public enum LLMError: Error, Equatable, CustomStringConvertible {
+    /// `LOUPE_LLM_BASE_URL` is not set.
+    case notConfigured
+    /// The base URL is not an http(s) URL.
+    case invalidBaseURL(String)
+    /// The request could not be sent or its connection failed.
+    case transport(String)
+    /// No answer within the timeout.
+    case timeout(seconds: Double)
+    /// The server answered with a non-2xx status.
+    case http(status: Int, body: String)
+    /// The body is not a chat completion with a message.
+    case malformedResponse(String)
+    /// The model declined to answer.
+    case refusal(String)
+    /// The answer is not of the requested form (one sentence, or yes/no).
+    case unusableAnswer(String)
+
+    /// What went wrong, in one line, with server and model text shortened.
+    public var description: String {
+        switch self {
+        case .notConfigured: return "LOUPE_LLM_BASE_URL is not set"
+        case .invalidBaseURL(let url): return "LOUPE_LLM_BASE_URL \(LLMText.excerpt(url)) is not an http(s) URL"
+        case .transport(let reason): return "request failed: \(reason)"
+        case .timeout(let seconds): return "no answer within \(seconds) s"
+        case .http(let status, let body): return "HTTP \(status): \(LLMText.excerpt(body))"
+        case .malformedResponse(let reason): return "malformed response: \(reason)"
+        case .refusal(let text): return "the model refused: \(LLMText.excerpt(text))"
+        case .unusableAnswer(let text): return "unusable answer \(LLMText.excerpt(text))"
+        }
+    }
+}
+
+/// Where and how to reach an OpenAI-compatible chat endpoint.
+public struct LLMConfiguration: Sendable, Equatable {
+    /// Default model when `LOUPE_LLM_MODEL` is not set.
+    public static let defaultModel = "gpt-4o-mini"
+    /// Default request timeout in seconds.
+    public static let defaultTimeout: Double = 30
+
+    /// Server base URL; requests go to `{base}/v1/chat/completions` (or `{base}/chat/completions` when
+    /// the base already ends in `/v1`).
+    public var baseURL: URL
+    /// Bearer token; no `Authorization` header when nil (e.g. a local server).
+    public var apiKey: String?
+    /// Model name sent with each request.
+    public var model: String
+    /// Seconds before a request is abandoned.
+    public var timeout: Double
+
+    /// A configuration from its parts; `LLMError.invalidBaseURL` unless `baseURL` is an http(s) URL with a host.
+    public init(baseURL: String, apiKey: String?, model: String = defaultModel, timeout: Double = defaultTimeout) throws {
+        let trimmed = baseURL.trimmingCharacters(in: .whitespaces)
+        guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        else { throw LLMError.invalidBaseURL(baseURL) }
+        self.baseURL = url
+        self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
+        self.model = model.isEmpty ? Self.defaultModel : model
+        self.timeout = timeout > 0 && timeout.isFinite ? timeout : Self.defaultTimeout
+    }
+
+    /// The configuration from `LOUPE_LLM_BASE_URL`, `LOUPE_LLM_API_KEY` and `LOUPE_LLM_MODEL` (default
+    /// `gpt-4o-mini`); `LLMError.notConfigured` without a base URL, `invalidBaseURL` for a bad one.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment, timeout: Double = defaultTimeout
+    ) throws -> LLMConfiguration {
+        guard let base = environment["LOUPE_LLM_BASE_URL"], !base.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw LLMError.notConfigured
+        }
+        return try LLMConfiguration(
+            baseURL: base, apiKey: environment["LOUPE_LLM_API_KEY"],
+            model: environment["LOUPE_LLM_MODEL"] ?? defaultModel, timeout: timeout)
+    }
+
+    /// The chat-completions endpoint.
+    public var endpoint: URL {
+        var base = baseURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        let path = base.hasSuffix("/v1") ? "/chat/completions" : "/v1/chat/completions"
+        return URL(string: base + path) ?? baseURL
+    }
+}
+
+/// An OpenAI-compatible chat client (`POST /v1/chat/completions`) over `URLSession`, blocking the caller
+/// until the answer arrives or the timeout passes. Temperature 0; the first choice's message is the answer.
+public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
+    /// Where requests go.
+    public let configuration: LLMConfiguration
+    private let session: URLSession
+
+    /// The configured model name.
+    public var model: String { configuration.model }
+
+    /// A client for `configuration`.
+    public init(configuration: LLMConfiguration) {
+        self.configuration = configuration
+        let sessionConfiguration = URLSessionConfiguration.ephemeral
+        sessionConfiguration.timeoutIntervalForRequest = configuration.timeout
+        sessionConfiguration.timeoutIntervalForResource = configuration.timeout
+        sessionConfiguration.urlCache = nil
+        sessionConfiguration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: sessionConfiguration)
+    }
+
+    deinit {
+        session.finishTasksAndInvalidate()
+    }
+
+    /// The client configured by the environment (`LLMConfiguration.fromEnvironment`), or nil with the
+    /// reason as a warning. With no `LOUPE_LLM_BASE_URL` at all the warning says so, for callers that
+    /// asked for language-model explanations.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        timeout: Double = LLMConfiguration.defaultTimeout
+    ) -> (client: OpenAIChatClient?, warning: String?) {
+        do {
+            let configuration = try LLMConfiguration.fromEnvironment(environment, timeout: timeout)
+            return (OpenAIChatClient(configuration: configuration), nil)
+        } catch {
+            return (nil, "language-model explanations unavailable (\(error)); using offline explanations")
+        }
+    }
+
+    /// Sends one chat completion request and returns the first choice's message.
+    public func complete(system: String, user: String, maxTokens: Int) throws -> String {
+        let body = ChatRequest(
+            model: configuration.model,
+            messages: [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: user)],
+            temperature: 0, max_tokens: max(maxTokens, 1))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var request = URLRequest(url: configuration.endpoint, cachePolicy: .reloadIgnoringLocalCacheData,
+                                 timeoutInterval: configuration.timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let key = configuration.apiKey {
+            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        }
+        do {
+            request.httpBody = try encoder.encode(body)
+        } catch {
+            throw LLMError.transport("could not encode the request: \(error)")
+        }
+        let (data, response) = try send(request)
+        guard let http = response as? HTTPURLResponse else {
+            throw LLMError.malformedResponse("not an HTTP response")
+        }
+        guard (200..<300).contains(http.statusCode) else {
+            throw LLMError.http(status: http.statusCode, body: String(decoding: data, as: UTF8.self))
+        }
+        return try Self.answer(from: data)
+    }
+
+    /// The first choice's message content of a chat-completion body.
+    static func answer(from data: Data) throws -> String {
+        let reply: ChatResponse
+        do {
+            reply = try JSONDecoder().decode(ChatResponse.self, from: data)
+        } catch {
+            throw LLMError.malformedResponse("\(LLMText.excerpt(String(decoding: data, as: UTF8.self))) is not a chat completion")
+        }
+        guard let choice = reply.choices.first else { throw LLMError.malformedResponse("no choices") }
+        if let refusal = choice.message?.refusal, !refusal.isEmpty { throw LLMError.refusal(refusal) }
+        if choice.finish_reason == "content_filter" { throw LLMError.refusal("stopped by the content filter") }
+        guard let content = choice.message?.content else { throw LLMError.malformedResponse("the message has no content") }
+        return content
+    }
+
+    private func send(_ request: URLRequest) throws -> (Data, URLResponse) {
+        let box = ResultBox()
+        let semaphore = DispatchSemaphore(value: 0)
+        let task = session.dataTask(with: request) { data, response, error in
+            if let error {
+                box.set(.failure(error))
+            } else if let response {
+                box.set(.success((data ?? Data(), response)))
+            } else {
+                box.set(.failure(LLMError.malformedResponse("no response")))
+            }
+            semaphore.signal()
+        }
+        task.resume()
+        // URLSession enforces the timeout itself; the extra half second only guards against a task that
+        // never calls back.
+        if semaphore.wait(timeout: .now() + configuration.timeout + 0.5) == .timedOut {
+            task.cancel()
+            throw LLMError.timeout(seconds: configuration.timeout)
+        }
+        switch box.get() {
+        case .success(let value)?:
+            return value
+        case .failure(let error as LLMError)?:
+            throw error
+        case .failure(let error as URLError)? where error.code == .timedOut:
+            throw LLMError.timeout(seconds: configuration.timeout)
+        case .failure(let error)?:
+            throw LLMError.transport(error.localizedDescription)
+        case nil:
+            throw LLMError.transport("no result")
+        }
+    }
+}
+
+/// The result of one data task, handed from URLSession's queue to the waiting caller.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<(Data, URLResponse), Error>?
+
+    func set(_ value: Result<(Data, URLResponse), Error>) {
+        lock.lock()
+        result = value
+        lock.unlock()
+    }
+
+    func get() -> Result<(Data, URLResponse), Error>? {
+        lock.lock()
+        defer { lock.unlock() }
+        return result
+    }
+}
+
+/// Request body of `POST /v1/chat/completions`.
+private struct ChatRequest: Encodable {
+    var model: String
+    var messages: [ChatMessage]
+    var temperature: Double
+    var max_tokens: Int
+}
+
+/// One chat message.
+private struct ChatMessage: Codable {
+    var role: String
+    var content: String
+}
+
+/// The parts of a chat completion that are read.
+private struct ChatResponse: Decodable {
+    struct Choice: Decodable {
+        struct Message: Decodable {
+            var content: String?
+            var refusal: String?
+        }
+        var message: Message?
+        var finish_reason: String?
+    }
+    var choices: [Choice]
+}
+
+/// Short quoted excerpts of model and server text for messages.
+enum LLMText {
+    static func excerpt(_ text: String, limit: Int = 120) -> String {
+        let flat = text.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+        let cut = flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
+        return "\"\(cut)\""
+    }
+}

@@ -1,0 +1,161 @@
+/// Everything the atlas shows about one feature (a dictionary latent or a neuron).
+public struct FeatureFindings: Codable, Sendable, Equatable {
+    /// Index in the dictionary.
+    public var index: Int
+    /// Fraction of corpus tokens where the feature is non-zero.
+    public var density: Double
+    /// Largest activation on the corpus.
+    public var maxActivation: Float
+    /// Mean of the non-zero activations.
+    public var meanActivation: Float
+    /// Histogram of the non-zero activations.
+    public var histogram: Histogram
+    /// Strongest examples, one per document region, strongest first.
+    public var topExamples: [ActivationExample]
+    /// Examples grouped by activation interval between 0 (exclusive) and the maximum.
+    public var intervals: [IntervalGroup]
+    /// The decoder direction pushed through the final layer norm's scale and the unembedding;
+    /// `nil` when the feature has no output direction in the residual stream.
+    public var logitEffects: LogitEffects?
+    /// Features with the most similar decoder directions (cosine similarity).
+    public var neighbours: [FeatureLink]
+    /// Features that fire on the same tokens most often (fraction of this feature's firing tokens
+    /// on which the other fires too).
+    public var coFiring: [FeatureLink]
+    /// The explanation and its scores, if the feature fires often enough to be explained.
+    public var explanation: Explanation?
+
+    public init(
+        index: Int, density: Double, maxActivation: Float, meanActivation: Float, histogram: Histogram,
+        topExamples: [ActivationExample], intervals: [IntervalGroup], logitEffects: LogitEffects?,
+        neighbours: [FeatureLink], coFiring: [FeatureLink], explanation: Explanation?
+    ) {
+        self.index = index
+        self.density = density
+        self.maxActivation = maxActivation
+        self.meanActivation = meanActivation
+        self.histogram = histogram
+        self.topExamples = topExamples
+        self.intervals = intervals
+        self.logitEffects = logitEffects
+        self.neighbours = neighbours
+        self.coFiring = coFiring
+        self.explanation = explanation
+    }
+}
+
+/// Counts of values in equal-width bins from `lower` to `upper`.
+public struct Histogram: Codable, Sendable, Equatable {
+    public var lower: Float
+    public var upper: Float
+    /// One count per bin; bin i covers [lower + i·w, lower + (i+1)·w) with w = (upper − lower)/count,
+    /// the last bin closed at `upper`.
+    public var counts: [Int]
+
+    public init(lower: Float, upper: Float, counts: [Int]) {
+        self.lower = lower
+        self.upper = upper
+        self.counts = counts
+    }
+}
+
+/// A window of tokens around one position of a document, with the feature's activation at each.
+public struct ActivationExample: Codable, Sendable, Equatable {
+    /// Document index in the corpus.
+    public var document: Int
+    /// Position of the window's focus token in the document.
+    public var position: Int
+    /// Display strings of the window's tokens.
+    public var tokens: [String]
+    /// The feature's activation at each token of the window.
+    public var activations: [Float]
+    /// Index of the focus token inside the window.
+    public var focus: Int
+
+    public init(document: Int, position: Int, tokens: [String], activations: [Float], focus: Int) {
+        self.document = document
+        self.position = position
+        self.tokens = tokens
+        self.activations = activations
+        self.focus = focus
+    }
+
+    /// The activation at the focus token.
+    public var activation: Float { activations[focus] }
+}
+
+/// Examples whose focus activation lies in `(lower, upper]`.
+public struct IntervalGroup: Codable, Sendable, Equatable {
+    public var lower: Float
+    public var upper: Float
+    public var examples: [ActivationExample]
+
+    public init(lower: Float, upper: Float, examples: [ActivationExample]) {
+        self.lower = lower
+        self.upper = upper
+        self.examples = examples
+    }
+}
+
+/// A token and a weight (a logit effect).
+public struct TokenWeight: Codable, Sendable, Equatable {
+    public var token: String
+    public var weight: Float
+
+    public init(token: String, weight: Float) {
+        self.token = token
+        self.weight = weight
+    }
+}
+
+/// The direct effect of a feature's decoder direction on the logits.
+public struct LogitEffects: Codable, Sendable, Equatable {
+    /// Tokens most promoted, strongest first.
+    public var top: [TokenWeight]
+    /// Tokens most suppressed, strongest first.
+    public var bottom: [TokenWeight]
+    /// Histogram of the effect over the whole vocabulary.
+    public var histogram: Histogram
+
+    public init(top: [TokenWeight], bottom: [TokenWeight], histogram: Histogram) {
+        self.top = top
+        self.bottom = bottom
+        self.histogram = histogram
+    }
+}
+
+/// A link to another feature of the same dictionary with a score.
+public struct FeatureLink: Codable, Sendable, Equatable {
+    public var index: Int
+    public var score: Float
+
+    public init(index: Int, score: Float) {
+        self.index = index
+        self.score = score
+    }
+}
+
+/// An explanation of a feature and its scores on held-out examples.
+public struct Explanation: Codable, Sendable, Equatable {
+    /// One sentence.
+    public var text: String
+    /// `offline` (a fitted rule) or the name of the language model that wrote it.
+    public var source: String
+    /// Balanced accuracy of predicting whether held-out examples fire.
+    public var detection: Double
+    /// Balanced accuracy of predicting whether highlighted held-out tokens fire.
+    public var fuzzing: Double
+    /// Pearson correlation of predicted and real per-token activations on held-out examples.
+    public var simulation: Double
+    /// Examples scored (activating + non-activating).
+    public var heldOutExamples: Int
+
+    public init(text: String, source: String, detection: Double, fuzzing: Double, simulation: Double, heldOutExamples: Int) {
+        self.text = text
+        self.source = source
+        self.detection = detection
+        self.fuzzing = fuzzing
+        self.simulation = simulation
+        self.heldOutExamples = heldOutExamples
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import LoupeAnalysis
+
+/// The Markdown summary of a report (`summary.md`): readable on its own, e.g. pasted into a review.
+enum ReportSummary {
+    /// Writes the summary of `findings` under the report's `title`.
+    static func markdown(title: String, findings: ReportFindings) -> String {
+        var lines: [String] = ["# \(escape(title))", ""]
+        let model = findings.model
+        let corpus = findings.corpus
+        lines.append(
+            "A \(model.layers)-layer GPT-2 model (width \(model.width), \(model.heads) heads, vocabulary of "
+                + "\(model.vocabularySize) tokens), read over \(corpus.documents) documents "
+                + "(\(corpus.tokens) tokens, windows of \(corpus.contextLength)).")
+        lines.append("")
+        for dictionary in findings.dictionaries {
+            lines.append("## `\(dictionary.hook)` — \(dictionary.width) \(dictionary.kind == "neurons" ? "neurons" : "features (\(dictionary.kind))")")
+            lines.append("")
+            lines.append("Source: \(escape(dictionary.source)).")
+            lines.append("")
+            if let quality = dictionary.quality {
+                lines.append("Reconstruction over the corpus:")
+                lines.append("")
+                lines.append("- fraction of variance explained: \(format(quality.fractionOfVarianceExplained))")
+                lines.append("- mean squared error: \(format(quality.meanSquaredError, digits: 5))")
+                lines.append("- mean L0 (active features per token): \(format(quality.meanL0, digits: 1))")
+                lines.append("- dead features: \(percent(quality.deadFraction))")
+                lines.append("- next-token cross-entropy, clean / with the reconstruction spliced in / hook zeroed: \(format(quality.cleanLoss)) / \(format(quality.reconstructedLoss)) / \(format(quality.zeroAblatedLoss))")
+                lines.append("- loss recovered: \(percent(quality.lossRecovered))")
+                lines.append("")
+            }
+            let alive = dictionary.features.filter { $0.density > 0 }
+            lines.append("\(alive.count) of \(dictionary.width) fire on the corpus.")
+            if let detection = dictionary.medianDetection, let simulation = dictionary.medianSimulation {
+                let explained = dictionary.features.filter { $0.explanation != nil }.count
+                lines.append(
+                    "Explanations were fitted on explanation documents and scored on held-out documents: "
+                        + "median detection balanced accuracy **\(format(detection))**, median simulation correlation "
+                        + "**\(format(simulation))** over \(explained) explained features.")
+            }
+            lines.append("")
+            let best = dictionary.features
+                .filter { $0.explanation != nil }
+                .sorted { ($0.explanation!.detection, -$0.index) > ($1.explanation!.detection, -$1.index) }
+                .prefix(5)
+            if !best.isEmpty {
+                lines.append("Best-explained features:")
+                lines.append("")
+                for feature in best {
+                    let explanation = feature.explanation!
+                    lines.append("- feature \(feature.index): \(escape(explanation.text)) (detection \(format(explanation.detection)), simulation \(format(explanation.simulation)), density \(percent(feature.density)))")
+                }
+                lines.append("")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func format(_ value: Double, digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
+
+    static func percent(_ value: Double) -> String { String(format: "%.1f %%", 100 * value) }
+
+    /// Escapes Markdown syntax in text from data, so tokens cannot become links, emphasis or HTML.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if "\\`*_{}[]()#+-.!<>|~&\"".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out.replacingOccurrences(of: "\n", with: " ")
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+import LoupeAnalysis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a report's findings as a static website that works from `file://` with no network.
+///
+/// The site is built as a pipeline of named steps (`SiteStep`) into a fresh temporary folder next to
+/// the destination, which is then swapped into place: the old site is renamed away, the new one renamed
+/// in, and the old one deleted. If any step fails, a site already at the destination is left untouched
+/// and the temporary folder is removed. Writing the same findings twice gives byte-identical files.
+///
+/// An existing destination is replaced only if it is empty or was written by Loupe (it holds the marker
+/// file `.loupe-site`), so pointing the writer at the wrong folder cannot delete it.
+public struct SiteWriter {
+    /// Where templates and assets are read from.
+    public var resources: SiteResources
+
+    /// Called after each step with the step and the temporary folder; tests use it to fail mid-write.
+    var afterStep: ((SiteStep, URL) throws -> Void)?
+
+    /// A writer reading templates and assets from `resources` (by default `SiteResources.standard()`).
+    public init(resources: SiteResources = .standard()) {
+        self.resources = resources
+    }
+
+    /// Writes the site for `findings` to `siteDirectory`; `summaryMarkdown` is the report summary, copied
+    /// to `summary.md` and rendered into `index.html`.
+    public static func write(
+        findings: ReportFindings, summaryMarkdown: String, to siteDirectory: URL,
+        resources: SiteResources = .standard()
+    ) throws {
+        try SiteWriter(resources: resources).write(findings: findings, summaryMarkdown: summaryMarkdown, to: siteDirectory)
+    }
+
+    /// Writes the site for `findings` to `siteDirectory` (see the type's documentation).
+    public func write(findings: ReportFindings, summaryMarkdown: String, to siteDirectory: URL) throws {
+        let destination = siteDirectory.standardizedFileURL
+
+        try resources.validate()
+        let templates = try TemplateSet(folder: resources.templates)
+        try Self.checkFindings(findings)
+        try Self.checkDestination(destination)
+
+        let staging = try Self.makeStaging(next: destination)
+        do {
+            let build = SiteBuild(findings: findings, summaryMarkdown: summaryMarkdown, templates: templates,
+                                  assets: resources.assets, root: staging)
+            let steps: [(SiteStep, () throws -> Void)] = [
+                (.copyAssets, build.copyAssets),
+                (.renderSummary, build.renderSummary),
+                (.renderIndex, build.renderIndex),
+                (.renderFeatureTable, build.renderFeatureTables),
+                (.renderFeaturePages, build.renderFeaturePages),
+            ]
+            for (step, run) in steps {
+                do {
+                    try run()
+                } catch let error as SiteError {
+                    throw error
+                } catch {
+                    throw SiteError.fileSystem(step: step, path: staging.path, reason: "\(error)")
+                }
+                try afterStep?(step, staging)
+            }
+            try Self.swap(staging, into: destination)
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    // MARK: - Checks before anything is written
+
+    static func checkFindings(_ findings: ReportFindings) throws {
+        var ids = Set<String>()
+        for dictionary in findings.dictionaries {
+            if let problem = SitePaths.problem(withDictionaryID: dictionary.id) {
+                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(dictionary.id), reason: problem)
+            }
+            guard ids.insert(dictionary.id).inserted else {
+                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(dictionary.id), reason: "two dictionaries have this id")
+            }
+            var indices = Set<Int>()
+            for feature in dictionary.features where !indices.insert(feature.index).inserted {
+                throw SiteError.invalidFindings(
+                    step: .checkFindings, path: DisplayText.text(dictionary.id),
+                    reason: "feature index \(feature.index) appears twice"
+                )
+            }
+        }
+    }
+
+    /// The destination must be absent, an empty folder, or a folder holding the Loupe marker.
+    static func checkDestination(_ destination: URL) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: destination.path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw SiteError.destinationNotASite(step: .prepareStaging, path: destination.path, reason: "exists and is not a folder")
+        }
+        let contents = (try? manager.contentsOfDirectory(atPath: destination.path)) ?? []
+        if contents.isEmpty || contents.contains(SitePaths.marker) { return }
+        throw SiteError.destinationNotASite(
+            step: .prepareStaging, path: destination.path,
+            reason: "folder is not empty and was not written by Loupe (no \(SitePaths.marker)); not replacing it"
+        )
+    }
+
+    static func makeStaging(next destination: URL) throws -> URL {
+        let parent = destination.deletingLastPathComponent()
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw SiteError.fileSystem(step: .prepareStaging, path: parent.path, reason: "cannot create the destination's parent folder: \(error.localizedDescription)")
+        }
+        let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).staging-\(UUID().uuidString)", isDirectory: true)
+        do {
+            try manager.createDirectory(at: staging, withIntermediateDirectories: false)
+        } catch {
+            throw SiteError.fileSystem(step: .prepareStaging, path: staging.path, reason: "cannot create the temporary folder: \(error.localizedDescription)")
+        }
+        return staging
+    }
+
+    /// Renames `staging` to `destination`, replacing an existing site only once the new one is complete.
+    static func swap(_ staging: URL, into destination: URL) throws {
+        let manager = FileManager.default
+        guard manager.fileExists(atPath: destination.path) else {
+            try rename(staging, to: destination)
+            return
+        }
+        let old = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).old-\(UUID().uuidString)", isDirectory: true)
+        try rename(destination, to: old)
+        do {
+            try rename(staging, to: destination)
+        } catch {
+            try? rename(old, to: destination)  // put the previous site back
+            throw error
+        }
+        try? manager.removeItem(at: old)
+    }
+
+    static func rename(_ source: URL, to target: URL) throws {
+        let result = source.withUnsafeFileSystemRepresentation { from in
+            target.withUnsafeFileSystemRepresentation { to -> Int32 in
+                guard let from, let to else { return -1 }
+                return Glibc.rename(from, to)
+            }
+        }
+        if result != 0 {
+            let reason = String(cString: strerror(errno))
+            throw SiteError.fileSystem(step: .swapIntoPlace, path: target.path, reason: "cannot rename \(source.path) to it: \(reason)")
+        }
+    }
+}
+
+/// One write in progress: the findings and the temporary folder the steps fill.
+final class SiteBuild: @unchecked Sendable {
+    let findings: ReportFindings
+    let summaryMarkdown: String
+    let templates: TemplateSet
+    let assets: URL
+    let root: URL
+    private var summaryHTML = ""
+
+    init(findings: ReportFindings, summaryMarkdown: String, templates: TemplateSet, assets: URL, root: URL) {
+        self.findings = findings
+        self.summaryMarkdown = summaryMarkdown
+        self.templates = templates
+        self.assets = assets
+        self.root = root
+    }
+
+    func write(_ data: Data, to relativePath: String, step: SiteStep) throws {
+        let url = root.appendingPathComponent(relativePath)
+        do {
+            try data.write(to: url)
+        } catch {
+            throw SiteError.fileSystem(step: step, path: url.path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    func makeFolder(_ relativePath: String, step: SiteStep) throws {
+        let url = root.appendingPathComponent(relativePath, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw SiteError.fileSystem(step: step, path: url.path, reason: "cannot create folder: \(error.localizedDescription)")
+        }
+    }
+
+    func copyAssets() throws {
+        let manager = FileManager.default
+        let names: [String]
+        do {
+            names = try manager.contentsOfDirectory(atPath: assets.path).filter { !$0.hasPrefix(".") }.sorted()
+        } catch {
+            throw SiteError.missingResource(step: .copyAssets, path: assets.path, reason: "cannot list assets: \(error.localizedDescription)")
+        }
+        for required in ["loupe.css", "table.js"] where !names.contains(required) {
+            throw SiteError.missingResource(step: .copyAssets, path: assets.appendingPathComponent(required).path, reason: "asset missing")
+        }
+        try makeFolder(SitePaths.assets, step: .copyAssets)
+        for name in names {
+            let source = assets.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: source.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            guard let data = manager.contents(atPath: source.path) else {
+                throw SiteError.missingResource(step: .copyAssets, path: source.path, reason: "cannot read asset")
+            }
+            try write(data, to: SitePaths.assets + "/" + name, step: .copyAssets)
+        }
+        try write(Data("Written by Loupe. This folder is replaced as a whole when the site is written again.\n".utf8),
+                  to: SitePaths.marker, step: .copyAssets)
+    }
+
+    func renderSummary() throws {
+        try write(Data(summaryMarkdown.utf8), to: SitePaths.summary, step: .renderSummary)
+        guard let html = Markdown.html(summaryMarkdown) else {
+            throw SiteError.markdown(step: .renderSummary, path: root.appendingPathComponent(SitePaths.summary).path, reason: "cmark could not render the summary")
+        }
+        summaryHTML = html
+    }
+
+    func renderIndex() throws {
+        let view = ViewModelBuilder.index(findings: findings, summaryHTML: summaryHTML)
+        let html = try templates.render("index", view, step: .renderIndex, path: SitePaths.index)
+        try write(Data(html.utf8), to: SitePaths.index, step: .renderIndex)
+    }
+
+    func renderFeatureTables() throws {
+        for dictionary in findings.dictionaries {
+            let folder = dictionary.id
+            try makeFolder(folder, step: .renderFeatureTable)
+            let script: Data
+            do {
+                script = try FeatureTableData.script(for: dictionary)
+            } catch {
+                throw SiteError.fileSystem(step: .renderFeatureTable, path: folder + "/" + SitePaths.featureData, reason: "cannot encode table data: \(error)")
+            }
+            try write(script, to: folder + "/" + SitePaths.featureData, step: .renderFeatureTable)
+            let view = ViewModelBuilder.dictionaryPage(dictionary, findings: findings)
+            let html = try templates.render("dictionary", view, step: .renderFeatureTable, path: folder + "/" + SitePaths.index)
+            try write(Data(html.utf8), to: folder + "/" + SitePaths.index, step: .renderFeatureTable)
+        }
+    }
+
+    func renderFeaturePages() throws {
+        for dictionary in findings.dictionaries {
+            let folder = dictionary.id + "/" + SitePaths.featureFolder
+            try makeFolder(folder, step: .renderFeaturePages)
+            let features = dictionary.features
+            let existing = Set(features.map(\.index))
+            // Pages are independent: render them in chunks across the cores; report the first failure in order.
+            let chunkCount = max(1, min(features.count, ProcessInfo.processInfo.activeProcessorCount * 4))
+            let errors = ChunkErrors(count: chunkCount)
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                let lower = features.count * chunk / chunkCount
+                let upper = features.count * (chunk + 1) / chunkCount
+                do {
+                    for position in lower..<upper {
+                        let feature = features[position]
+                        let view = ViewModelBuilder.featurePage(
+                            feature, dictionary: dictionary, findings: findings,
+                            previous: position > 0 ? features[position - 1] : nil,
+                            next: position + 1 < features.count ? features[position + 1] : nil,
+                            existing: existing
+                        )
+                        let path = folder + "/" + SitePaths.featurePage(feature.index)
+                        let html = try templates.render("feature", view, step: .renderFeaturePages, path: path)
+                        try write(Data(html.utf8), to: path, step: .renderFeaturePages)
+                    }
+                } catch {
+                    errors.set(chunk, error)
+                }
+            }
+            if let error = errors.first { throw error }
+        }
+    }
+}
+
+/// Errors from parallel chunks, kept by chunk so the first in order is reported.
+private final class ChunkErrors: @unchecked Sendable {
+    private var errors: [Error?]
+    private let lock = NSLock()
+
+    init(count: Int) { errors = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ error: Error) {
+        lock.lock()
+        errors[index] = error
+        lock.unlock()
+    }
+
+    var first: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return errors.lazy.compactMap { $0 }.first
+    }
+}
