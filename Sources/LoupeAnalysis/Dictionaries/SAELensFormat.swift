@@ -1,0 +1,311 @@
+import Foundation
+import LoupeCore
+
+// Reading and writing SAELens dictionary directories: `cfg.json` + `sae_weights.safetensors`
+// (+ `activation_scaler.json` in training checkpoints).
+
+extension SparseDictionary {
+    /// The configuration file of an SAELens directory.
+    public static let configFileName = "cfg.json"
+    /// The weights file of an SAELens directory.
+    public static let weightsFileName = "sae_weights.safetensors"
+    /// The activation-scaler file of an SAELens training checkpoint (`{"scaling_factor": s}`).
+    public static let scalerFileName = "activation_scaler.json"
+
+    /// Loads an SAELens dictionary directory.
+    ///
+    /// `cfg.json` may be SAELens ≥ 6 (nested `metadata.hook_name`, `architecture`, `k`) or older and
+    /// flat (`hook_point` or `hook_name`, `activation_fn_str`/`activation_fn` `topk` with
+    /// `activation_fn_kwargs.k`, boolean `normalize_activations`). Weights: `W_enc` `[I, S]`, `b_enc`
+    /// `[S]`, `W_dec` `[S, I]`, `b_dec` `[I]`, for JumpReLU `threshold` `[S]` or `log_threshold`
+    /// (threshold = exp(log_threshold)); a pre-6 `scaling_factor` `[S]` (finetuning scale of the
+    /// features) is folded into `W_dec`. With `normalize_activations: expected_average_only_in` the
+    /// input scaling factor comes from `activation_scaler.json` when the directory has one.
+    public static func load(directory: URL) throws -> SparseDictionary {
+        let configURL = directory.appendingPathComponent(configFileName)
+        let weightsURL = directory.appendingPathComponent(weightsFileName)
+        let config = try SAELensConfig(url: configURL)
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
+            throw DictionaryError.missingFile(path: weightsURL.path)
+        }
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(url: weightsURL) } catch { throw DictionaryError.reading(error, path: weightsURL.path) }
+        let (inputs, features) = (config.inputWidth, config.width)
+        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
+            do { return try file.tensor(name, shape: shape) } catch { throw DictionaryError.reading(error, path: weightsURL.path) }
+        }
+        let encoderWeight = try tensor("W_enc", [inputs, features])
+        let encoderBias = try tensor("b_enc", [features])
+        var decoderWeight = try tensor("W_dec", [features, inputs])
+        let decoderBias = try tensor("b_dec", [inputs])
+        var threshold: Tensor?
+        if config.architecture == .jumprelu {
+            if file.entries["threshold"] != nil {
+                threshold = try tensor("threshold", [features])
+            } else if file.entries["log_threshold"] != nil {
+                var values = try tensor("log_threshold", [features])
+                for i in 0..<values.count { values.scalars[i] = expf(values.scalars[i]) }
+                threshold = values
+            } else {
+                throw DictionaryError.missingTensor(path: weightsURL.path, tensor: "threshold")
+            }
+        }
+        if file.entries["scaling_factor"] != nil {
+            let scale = try tensor("scaling_factor", [features])
+            if scale.scalars.contains(where: { abs($0 - 1) > 1e-5 }) {
+                guard config.finetuningScalingFactor else {
+                    throw DictionaryError.invalidConfig(
+                        path: configURL.path, key: "finetuning_scaling_factor",
+                        reason: "the weights hold a 'scaling_factor' that is not all ones, but the configuration does not enable it")
+                }
+                for row in 0..<features {
+                    for i in 0..<inputs { decoderWeight.scalars[row * inputs + i] *= scale.scalars[row] }
+                }
+            }
+        }
+        var normalization = config.normalization
+        if case .expectedAverageOnlyIn(nil) = normalization {
+            let scalerURL = directory.appendingPathComponent(scalerFileName)
+            if FileManager.default.fileExists(atPath: scalerURL.path) {
+                normalization = .expectedAverageOnlyIn(scalingFactor: try Self.scalingFactor(url: scalerURL))
+            }
+        }
+        do {
+            return try SparseDictionary(
+                architecture: config.architecture, hookName: config.hookName,
+                encoderWeight: encoderWeight, encoderBias: encoderBias, decoderWeight: decoderWeight, decoderBias: decoderBias,
+                threshold: threshold, k: config.k, applyDecoderBiasToInput: config.applyDecoderBiasToInput,
+                normalization: normalization, rescalesByDecoderNorm: config.rescalesByDecoderNorm,
+                flattensHeads: config.flattensHeads, modelName: config.modelName)
+        } catch let DictionaryError.invalidArgument(name, reason) {
+            throw DictionaryError.invalidConfig(path: configURL.path, key: name, reason: reason)
+        }
+    }
+
+    /// The `scaling_factor` of an SAELens `activation_scaler.json` (`nil` when it is null).
+    static func scalingFactor(url: URL) throws -> Float? {
+        let object = try readJSONObject(url: url)
+        if let whitening = object["has_whitening"] as? Bool, whitening {
+            throw DictionaryError.unsupportedSetting(path: url.path, key: "has_whitening", value: "true")
+        }
+        guard let raw = object["scaling_factor"], !(raw is NSNull) else { return nil }
+        guard let number = raw as? NSNumber, number.doubleValue.isFinite, number.doubleValue > 0 else {
+            throw DictionaryError.invalidConfig(path: url.path, key: "scaling_factor", reason: "expected a positive number or null")
+        }
+        return number.floatValue
+    }
+
+    /// Writes the dictionary as an SAELens directory (created if needed): a flat `cfg.json` that
+    /// SAELens reads (its pre-6 form, converted on load) and `sae_weights.safetensors` (F32).
+    ///
+    /// A known input scaling factor is folded into the weights as SAELens does at the end of
+    /// training (`W_enc·s`, `W_dec/s`, `b_dec/s`, `normalize_activations: none`), after folding
+    /// the decoder norms of a `rescalesByDecoderNorm` TopK dictionary, so the saved dictionary gives
+    /// the same features and reconstructions without the factor.
+    public func save(to directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DictionaryError.unwritableFile(path: directory.path, reason: error.localizedDescription)
+        }
+        let folded = try foldingScalingFactor()
+        var config: [String: Any] = [
+            "architecture": folded.architecture.rawValue,
+            "d_in": folded.inputWidth,
+            "d_sae": folded.width,
+            "dtype": "float32",
+            "device": "cpu",
+            "hook_name": folded.hookName,
+            "apply_b_dec_to_input": folded.applyDecoderBiasToInput,
+            "normalize_activations": folded.normalization == .none ? "none" : "expected_average_only_in",
+            "reshape_activations": folded.flattensHeads ? "hook_z" : "none",
+            "activation_fn": folded.architecture == .topk ? "topk" : "relu",
+        ]
+        if let modelName = folded.modelName { config["model_name"] = modelName }
+        if let k = folded.k {
+            config["k"] = k
+            config["activation_fn_kwargs"] = ["k": k]
+            config["rescale_acts_by_decoder_norm"] = folded.rescalesByDecoderNorm
+        }
+        var tensors: [String: SafetensorsValue] = [
+            "W_enc": .float32(folded.encoderWeight), "b_enc": .float32(folded.encoderBias),
+            "W_dec": .float32(folded.decoderWeight), "b_dec": .float32(folded.decoderBias),
+        ]
+        if let threshold = folded.threshold { tensors["threshold"] = .float32(threshold) }
+        let configURL = directory.appendingPathComponent(Self.configFileName)
+        do {
+            let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+            try (data + Data("\n".utf8)).write(to: configURL, options: .atomic)
+        } catch {
+            throw DictionaryError.unwritableFile(path: configURL.path, reason: error.localizedDescription)
+        }
+        let weightsURL = directory.appendingPathComponent(Self.weightsFileName)
+        do {
+            try SafetensorsWriter.write(tensors, to: weightsURL)
+        } catch {
+            throw DictionaryError.unwritableFile(path: weightsURL.path, reason: String(describing: error))
+        }
+    }
+
+    /// The same dictionary with a known input scaling factor folded into its weights (and, for
+    /// a TopK dictionary that rescales by decoder norm, those norms folded first).
+    public func foldingScalingFactor() throws -> SparseDictionary {
+        guard let factor = normalization.scalingFactor else { return self }
+        var encoderWeight = self.encoderWeight
+        var encoderBias = self.encoderBias
+        var decoderWeight = self.decoderWeight
+        var decoderBias = self.decoderBias
+        let (inputs, features) = (inputWidth, width)
+        if rescalesByDecoderNorm {
+            let norms = decoderRowNorms
+            for j in 0..<features {
+                encoderBias.scalars[j] *= norms[j]
+                for i in 0..<inputs {
+                    decoderWeight.scalars[j * inputs + i] /= norms[j]
+                    encoderWeight.scalars[i * features + j] *= norms[j]
+                }
+            }
+        }
+        encoderWeight.scale(by: factor)
+        decoderWeight.scale(by: 1 / factor)
+        decoderBias.scale(by: 1 / factor)
+        return try SparseDictionary(
+            architecture: architecture, hookName: hookName, encoderWeight: encoderWeight, encoderBias: encoderBias,
+            decoderWeight: decoderWeight, decoderBias: decoderBias, threshold: threshold, k: k,
+            applyDecoderBiasToInput: applyDecoderBiasToInput, normalization: .none, rescalesByDecoderNorm: false,
+            flattensHeads: flattensHeads, modelName: modelName)
+    }
+}
+
+/// The settings of an SAELens `cfg.json` that change what a dictionary computes.
+struct SAELensConfig {
+    var architecture: DictionaryArchitecture
+    var inputWidth: Int
+    var width: Int
+    var hookName: String
+    var modelName: String?
+    var k: Int?
+    var applyDecoderBiasToInput: Bool
+    var normalization: InputNormalization
+    var rescalesByDecoderNorm: Bool
+    var flattensHeads: Bool
+    var finetuningScalingFactor: Bool
+
+    init(url: URL) throws {
+        let path = url.path
+        let top = try readJSONObject(url: url)
+        let metadata = top["metadata"] as? [String: Any] ?? [:]
+        /// A key from the top level, else from `metadata`.
+        func value(_ key: String) -> Any? {
+            if let found = top[key], !(found is NSNull) { return found }
+            if let found = metadata[key], !(found is NSNull) { return found }
+            return nil
+        }
+        func integer(_ key: String) throws -> Int? {
+            guard let raw = value(key) else { return nil }
+            guard let number = raw as? NSNumber, let result = Int(exactly: number.doubleValue) else {
+                throw DictionaryError.invalidConfig(path: path, key: key, reason: "expected an integer, found \(raw)")
+            }
+            return result
+        }
+        func boolean(_ key: String, default fallback: Bool) throws -> Bool {
+            guard let raw = value(key) else { return fallback }
+            guard let flag = raw as? Bool else {
+                throw DictionaryError.invalidConfig(path: path, key: key, reason: "expected true or false, found \(raw)")
+            }
+            return flag
+        }
+        func string(_ key: String) throws -> String? {
+            guard let raw = value(key) else { return nil }
+            guard let text = raw as? String else {
+                throw DictionaryError.invalidConfig(path: path, key: key, reason: "expected a string, found \(raw)")
+            }
+            return text
+        }
+
+        guard let inputWidth = try integer("d_in") else { throw DictionaryError.invalidConfig(path: path, key: "d_in", reason: "missing") }
+        guard let width = try integer("d_sae") else { throw DictionaryError.invalidConfig(path: path, key: "d_sae", reason: "missing") }
+        guard inputWidth > 0 else { throw DictionaryError.invalidConfig(path: path, key: "d_in", reason: "must be positive, found \(inputWidth)") }
+        guard width > 0 else { throw DictionaryError.invalidConfig(path: path, key: "d_sae", reason: "must be positive, found \(width)") }
+        self.inputWidth = inputWidth
+        self.width = width
+
+        guard let hook = try string("hook_name") ?? string("hook_point") else {
+            throw DictionaryError.invalidConfig(
+                path: path, key: "metadata.hook_name", reason: "missing (also looked for 'hook_name' and 'hook_point'); Loupe needs the hook the dictionary reads")
+        }
+        hookName = hook
+        modelName = try string("model_name")
+
+        // Pre-6 configurations name the activation `activation_fn_str` or `activation_fn`; a TopK
+        // dictionary was `architecture: standard` with `activation_fn: topk`.
+        let activationKey = value("activation_fn") != nil ? "activation_fn" : "activation_fn_str"
+        let activation = try string(activationKey)
+        let architectureName = try string("architecture") ?? "standard"
+        let kwargs = value("activation_fn_kwargs") as? [String: Any]
+        let kwargsK = (kwargs?["k"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
+        var resolved: DictionaryArchitecture
+        switch architectureName {
+        case "standard": resolved = .standard
+        case "topk": resolved = .topk
+        case "jumprelu": resolved = .jumprelu
+        default: throw DictionaryError.unsupportedArchitecture(path: path, architecture: architectureName)
+        }
+        if resolved == .standard, activation == "topk" { resolved = .topk }
+        if resolved != .topk, let activation, activation != "relu" {
+            throw DictionaryError.unsupportedSetting(path: path, key: activationKey, value: activation)
+        }
+        architecture = resolved
+        if resolved == .topk {
+            guard let chosen = try integer("k") ?? kwargsK else {
+                throw DictionaryError.invalidConfig(path: path, key: "k", reason: "missing: a topk dictionary needs 'k' (or 'activation_fn_kwargs.k')")
+            }
+            guard chosen >= 1 && chosen <= width else {
+                throw DictionaryError.invalidConfig(path: path, key: "k", reason: "must be between 1 and d_sae = \(width), found \(chosen)")
+            }
+            k = chosen
+            rescalesByDecoderNorm = try boolean("rescale_acts_by_decoder_norm", default: false)
+        } else {
+            k = nil
+            rescalesByDecoderNorm = false
+        }
+
+        applyDecoderBiasToInput = try boolean("apply_b_dec_to_input", default: true)
+        finetuningScalingFactor = try boolean("finetuning_scaling_factor", default: false)
+
+        switch value("normalize_activations") {
+        case nil:
+            normalization = .none
+        case let flag as Bool:
+            normalization = flag ? .expectedAverageOnlyIn(scalingFactor: nil) : .none
+        case let name as String:
+            switch name {
+            case "none": normalization = .none
+            case "expected_average_only_in": normalization = .expectedAverageOnlyIn(scalingFactor: nil)
+            default: throw DictionaryError.unsupportedSetting(path: path, key: "normalize_activations", value: name)
+            }
+        case let other?:
+            throw DictionaryError.invalidConfig(path: path, key: "normalize_activations", reason: "expected a string, found \(other)")
+        }
+
+        switch try string("reshape_activations") {
+        case nil: flattensHeads = hook.hasSuffix("hook_z")
+        case "none": flattensHeads = false
+        case "hook_z": flattensHeads = true
+        case let other?: throw DictionaryError.unsupportedSetting(path: path, key: "reshape_activations", value: other)
+        }
+    }
+}
+
+/// The JSON object in the file at `url`.
+func readJSONObject(url: URL) throws -> [String: Any] {
+    guard FileManager.default.fileExists(atPath: url.path) else { throw DictionaryError.missingFile(path: url.path) }
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+        throw DictionaryError.unreadableFile(path: url.path, reason: error.localizedDescription)
+    }
+    guard let parsed = try? JSONSerialization.jsonObject(with: data), let object = parsed as? [String: Any] else {
+        throw DictionaryError.unreadableFile(path: url.path, reason: "not a JSON object")
+    }
+    return object
+}
