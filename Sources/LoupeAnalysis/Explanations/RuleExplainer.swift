@@ -61,12 +61,13 @@ public enum RuleExplainer {
     ) -> OfflineExplanation? {
         let data = TokenData(windows: explanationWindows.map(WindowCleaning.clean), threshold: settings.firingThreshold)
         guard data.positives > 0 else { return nil }
-        var best: (rule: ExplanationRule, quality: Double)?
+        var best: (rule: ExplanationRule, quality: Double, f1: Double)?
         func consider(_ rule: ExplanationRule, truePositives: Int, falsePositives: Int) {
             let quality = data.balancedAccuracy(truePositives: truePositives, falsePositives: falsePositives)
                 - settings.complexityPenalty * rule.complexity
-            if best.map({ quality > $0.quality + 1e-12 }) ?? true {
-                best = (rule, quality)
+            let f1 = data.f1(truePositives: truePositives, falsePositives: falsePositives) - settings.complexityPenalty * rule.complexity
+            if best.map({ f1 > $0.f1 + 1e-12 }) ?? true {
+                best = (rule, quality, f1)
             }
         }
         for candidate in tokenSets(data, settings: settings) {

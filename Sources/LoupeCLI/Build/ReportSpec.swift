@@ -17,7 +17,7 @@ import Foundation
 ///     dictionary: {saelens: path/to/saelens/dir}
 ///   - hook: blocks.0.mlp.hook_post
 ///     neurons: true
-/// atlas: {top_examples: 20, intervals: 10, interval_examples: 5, explain: true}
+/// atlas: {top_examples: 20, intervals: 10, interval_examples: 5, explain: true, min_firing_tokens: 20}
 /// seed: 1
 /// ```
 struct ReportSpec {
@@ -55,6 +55,8 @@ struct ReportSpec {
     var intervals: Int
     var intervalExamples: Int
     var explain: Bool
+    /// Features firing on fewer corpus tokens are not explained.
+    var minimumFiringTokens: Int
     var seed: UInt64
 
     /// The report folder (the spec's folder).
@@ -131,7 +133,7 @@ struct ReportSpec {
         }
 
         let atlas = try spec.section("atlas")
-        try atlas.rejectUnknownKeys(["top_examples", "intervals", "interval_examples", "explain"])
+        try atlas.rejectUnknownKeys(["top_examples", "intervals", "interval_examples", "explain", "min_firing_tokens"])
         let explain: Bool
         if let value = atlas.mapping["explain"] {
             guard let flag = value as? Bool else { throw atlas.invalid("explain", "'\(value)' is not true or false") }
@@ -156,6 +158,7 @@ struct ReportSpec {
             intervals: try atlas.integer("intervals", default: 10, range: 1...100),
             intervalExamples: try atlas.integer("interval_examples", default: 5, range: 1...100),
             explain: explain,
+            minimumFiringTokens: try atlas.integer("min_firing_tokens", default: 20, range: 1...Int.max),
             seed: UInt64(try spec.integer("seed", default: 0, range: 0...Int.max)))
     }
 }

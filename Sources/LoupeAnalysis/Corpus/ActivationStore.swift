@@ -1,0 +1,340 @@
+import Foundation
+import LoupeCore
+import LoupeModel
+
+/// How an activation store is built.
+public struct ActivationStoreOptions: Sendable, Equatable {
+    /// Most rows per chunk file (a chunk holds whole windows; at least one window).
+    public var chunkRows: Int
+    /// Most tokens per forward batch (windows of equal length are batched together).
+    public var batchTokens: Int
+
+    public init(chunkRows: Int = 16_384, batchTokens: Int = 4_096) {
+        self.chunkRows = chunkRows
+        self.batchTokens = batchTokens
+    }
+}
+
+/// What an activation store holds, saved as `manifest.json` in its directory.
+public struct ActivationStoreManifest: Codable, Sendable, Equatable {
+    /// Always `loupe-activation-store`.
+    public var format: String
+    /// Layout version (1).
+    public var version: Int
+    /// Hook names, sorted.
+    public var hooks: [String]
+    /// Row width `d` of each hook (same order as `hooks`).
+    public var widths: [Int]
+    /// Document tokens per model window.
+    public var windowStride: Int
+    /// The BOS id prepended to every window, if any.
+    public var bos: Int?
+    /// Distinct documents with at least one window.
+    public var documents: Int
+    /// Model windows.
+    public var windows: Int
+    /// Rows over all chunks (special rows included).
+    public var rows: Int
+    /// Non-special rows (corpus tokens).
+    public var tokens: Int
+    /// Rows of each chunk, in order.
+    public var chunkRows: [Int]
+
+    static let formatName = "loupe-activation-store"
+}
+
+/// Activations of a corpus at one or more hooks, on disk in chunks so that corpora larger than
+/// memory work.
+///
+/// Layout of the directory:
+/// - `manifest.json` (`ActivationStoreManifest`), written last;
+/// - `chunk-NNNNN/index.safetensors`: I32 `[R]` tensors `document`, `position` (−1 on special
+///   rows), `token`, `special` (0 or 1);
+/// - `chunk-NNNNN/<hook>.safetensors`: F32 `activations` `[R, d]`.
+///
+/// Every model window lies inside one chunk. Rows are ordered by window length (longest first),
+/// then corpus order; every statistic keys rows by (document, position), never by row order.
+public struct ActivationStore: Sendable {
+    /// The store directory.
+    public let directory: URL
+    /// What the store holds.
+    public let manifest: ActivationStoreManifest
+
+    /// Opens a store written by `build`, checking its manifest.
+    public init(directory: URL) throws {
+        let url = directory.appendingPathComponent("manifest.json")
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw CorpusError.corruptStore(path: url.path, reason: "manifest.json is missing or unreadable (the store may be incomplete)")
+        }
+        let manifest: ActivationStoreManifest
+        do {
+            manifest = try JSONDecoder().decode(ActivationStoreManifest.self, from: data)
+        } catch {
+            throw CorpusError.corruptStore(path: url.path, reason: "manifest.json does not describe an activation store")
+        }
+        guard manifest.format == ActivationStoreManifest.formatName, manifest.version == 1 else {
+            throw CorpusError.corruptStore(path: url.path, reason: "format '\(manifest.format)' version \(manifest.version) is not loupe-activation-store version 1")
+        }
+        guard manifest.hooks.count == manifest.widths.count, manifest.windowStride > 0,
+              manifest.chunkRows.reduce(0, +) == manifest.rows, manifest.chunkRows.allSatisfy({ $0 > 0 })
+        else {
+            throw CorpusError.corruptStore(path: url.path, reason: "manifest counts are inconsistent")
+        }
+        self.directory = directory
+        self.manifest = manifest
+    }
+
+    /// Number of chunks.
+    public var chunkCount: Int { manifest.chunkRows.count }
+
+    /// Hooks the store holds, sorted.
+    public var hooks: [String] { manifest.hooks }
+
+    /// Row width `d` of `hook`.
+    public func width(of hook: String) throws -> Int {
+        guard let index = manifest.hooks.firstIndex(of: hook) else {
+            throw CorpusError.hookNotInStore(path: directory.path, hook: hook, available: manifest.hooks)
+        }
+        return manifest.widths[index]
+    }
+
+    /// Chunk `index` at `hook`: activations `[R, d]` with their row information.
+    public func chunk(_ index: Int, hook: String) throws -> ActivationChunk {
+        let width = try self.width(of: hook)
+        guard index >= 0 && index < chunkCount else {
+            throw CorpusError.corruptStore(path: directory.path, reason: "chunk \(index) does not exist (the store has \(chunkCount))")
+        }
+        let rows = manifest.chunkRows[index]
+        let folder = Self.chunkDirectory(directory, index)
+        let indexFile = try Self.open(folder.appendingPathComponent("index.safetensors"))
+        let hookFile = try Self.open(folder.appendingPathComponent(Self.fileName(hook: hook)))
+        do {
+            func column(_ name: String) throws -> [Int] {
+                guard let entry = indexFile.entries[name], entry.shape == [rows] else {
+                    throw CorpusError.corruptStore(path: indexFile.path, reason: "tensor '\(name)' is missing or not [\(rows)]")
+                }
+                return try indexFile.integers(name)
+            }
+            let activations = try hookFile.tensor("activations", shape: [rows, width])
+            return try ActivationChunk(
+                activations: activations, documents: try column("document"), positions: try column("position"),
+                tokens: try column("token"), special: try column("special").map { $0 != 0 },
+                windowStride: manifest.windowStride)
+        } catch let error as CoreError {
+            throw CorpusError.corruptStore(path: hookFile.path, reason: error.description)
+        } catch let error as CorpusError {
+            if case .invalidChunk(let reason) = error { throw CorpusError.corruptStore(path: folder.path, reason: reason) }
+            throw error
+        }
+    }
+
+    /// Calls `body` with every chunk at `hook`, in order (one chunk in memory at a time).
+    public func forEachChunk(hook: String, _ body: (ActivationChunk) throws -> Void) throws {
+        _ = try width(of: hook)
+        for index in 0..<chunkCount {
+            try body(try chunk(index, hook: hook))
+        }
+    }
+
+    /// Runs `windows` through `model` once, capturing every hook in `hooks`, and writes the
+    /// activations to `directory` in chunks.
+    ///
+    /// Windows of equal length are batched (`ForwardRequest(cache: hooks, computeLogits: false)`,
+    /// so each pass stops at the deepest hook). `progress(done, total)` is called after every
+    /// batch with the number of windows processed. Files of an earlier store in `directory`
+    /// (`manifest.json`, `chunk-*`) are replaced; other files are left alone.
+    /// Hooks must have one row per token (`[B, T, …]`): attention scores and patterns are refused.
+    @discardableResult
+    public static func build(
+        model: GPT2Model, windows: [CorpusWindow], hooks: [String], directory: URL,
+        options: ActivationStoreOptions = ActivationStoreOptions(),
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> ActivationStore {
+        let hookNames = Array(Set(hooks)).sorted()
+        guard !hookNames.isEmpty else { throw CorpusError.invalidStoreOption(name: "hooks", reason: "no hook was given") }
+        for name in hookNames { try checkHook(name, model: model) }
+        guard options.chunkRows > 0 else {
+            throw CorpusError.invalidStoreOption(name: "chunkRows", reason: "must be positive, got \(options.chunkRows)")
+        }
+        guard options.batchTokens > 0 else {
+            throw CorpusError.invalidStoreOption(name: "batchTokens", reason: "must be positive, got \(options.batchTokens)")
+        }
+        let stride = try checkWindows(windows, model: model)
+        let bos = windows.first(where: \.hasBOS)?.tokens.first
+
+        try prepare(directory)
+        let order = windows.indices.sorted { (windows[$1].count, $0) < (windows[$0].count, $1) }
+        let longest = windows.map(\.count).max() ?? 1
+        let chunkLimit = max(options.chunkRows, longest)
+        var writer = ChunkWriter(directory: directory, hooks: hookNames)
+        var done = 0
+        var cursor = 0
+        while cursor < order.count {
+            let length = windows[order[cursor]].count
+            let perBatch = max(1, min(options.batchTokens, chunkLimit) / length)
+            var end = cursor
+            while end < order.count && end - cursor < perBatch && windows[order[end]].count == length { end += 1 }
+            let batch = order[cursor..<end].map { windows[$0] }
+            if writer.rows > 0 && writer.rows + batch.count * length > chunkLimit { try writer.flush() }
+            let result = try model.forward(batch.map(\.tokens), ForwardRequest(cache: Set(hookNames), computeLogits: false))
+            var captured: [Tensor] = []
+            for name in hookNames {
+                guard let tensor = result.cache[name], tensor.rank >= 3, tensor.shape[0] == batch.count, tensor.shape[1] == length else {
+                    throw CorpusError.unsupportedHook(name: name, reason: "the forward pass did not give one row per token")
+                }
+                captured.append(tensor)
+            }
+            try writer.append(batch, activations: captured)
+            done += batch.count
+            progress?(done, windows.count)
+            cursor = end
+        }
+        try writer.flush()
+        let manifest = ActivationStoreManifest(
+            format: ActivationStoreManifest.formatName, version: 1, hooks: hookNames, widths: writer.widths,
+            windowStride: stride, bos: bos, documents: Set(windows.map(\.document)).count, windows: windows.count,
+            rows: writer.totalRows, tokens: writer.totalTokens, chunkRows: writer.chunkRows)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let url = directory.appendingPathComponent("manifest.json")
+        do {
+            try encoder.encode(manifest).write(to: url, options: .atomic)
+        } catch {
+            throw CorpusError.unwritableStore(path: url.path, reason: "\(error)")
+        }
+        return try ActivationStore(directory: directory)
+    }
+
+    /// File name of a hook's activations inside a chunk directory.
+    static func fileName(hook: String) -> String {
+        hook.replacingOccurrences(of: "/", with: "_") + ".safetensors"
+    }
+
+    static func chunkDirectory(_ directory: URL, _ index: Int) -> URL {
+        let digits = String(index)
+        return directory.appendingPathComponent("chunk-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits)
+    }
+
+    private static func open(_ url: URL) throws -> SafetensorsFile {
+        do {
+            return try SafetensorsFile(url: url)
+        } catch let error as CoreError {
+            throw CorpusError.corruptStore(path: url.path, reason: error.description)
+        }
+    }
+
+    private static func checkHook(_ name: String, model: GPT2Model) throws {
+        guard let point = HookPoint(name), (point.layer ?? 0) < model.config.layers else {
+            throw CorpusError.unsupportedHook(name: name, reason: "the model has no such hook point")
+        }
+        if point.site == "attn.hook_attn_scores" || point.site == "attn.hook_pattern" {
+            throw CorpusError.unsupportedHook(name: name, reason: "attention scores and patterns are [B, H, T, T], not one row per token")
+        }
+    }
+
+    /// Checks the windows and returns their common stride (document tokens per full window).
+    private static func checkWindows(_ windows: [CorpusWindow], model: GPT2Model) throws -> Int {
+        guard !windows.isEmpty else { throw CorpusError.invalidWindows(reason: "there are no windows (the corpus has no tokens)") }
+        guard windows.allSatisfy({ $0.hasBOS == windows[0].hasBOS }) else {
+            throw CorpusError.invalidWindows(reason: "some windows start with a BOS token and others do not")
+        }
+        let stride = windows.map(\.documentTokenCount).max() ?? 0
+        for (index, window) in windows.enumerated() {
+            if window.documentTokenCount == 0 {
+                throw CorpusError.invalidWindows(reason: "window \(index) holds no document token")
+            }
+            if window.count > model.config.contextLength {
+                throw CorpusError.invalidContextLength(
+                    contextLength: window.count, reason: "window \(index) is longer than the model's context of \(model.config.contextLength)")
+            }
+            if window.start % stride != 0 {
+                throw CorpusError.invalidWindows(
+                    reason: "window \(index) starts at position \(window.start), not a multiple of the stride \(stride) (cut windows with TokenizedCorpus.windows)")
+            }
+        }
+        return stride
+    }
+
+    private static func prepare(_ directory: URL) throws {
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(at: directory, withIntermediateDirectories: true)
+            for name in try manager.contentsOfDirectory(atPath: directory.path).sorted()
+            where name == "manifest.json" || name.hasPrefix("chunk-") {
+                try manager.removeItem(at: directory.appendingPathComponent(name))
+            }
+        } catch {
+            throw CorpusError.unwritableStore(path: directory.path, reason: (error as NSError).localizedDescription)
+        }
+    }
+}
+
+/// Collects rows until a chunk is full, then writes it.
+private struct ChunkWriter {
+    let directory: URL
+    let hooks: [String]
+    var widths: [Int] = []
+    var buffers: [[Float]] = []
+    var documents: [Int32] = []
+    var positions: [Int32] = []
+    var tokens: [Int32] = []
+    var special: [Int32] = []
+    var chunkRows: [Int] = []
+    var totalRows = 0
+    var totalTokens = 0
+
+    init(directory: URL, hooks: [String]) {
+        self.directory = directory
+        self.hooks = hooks
+        self.buffers = Array(repeating: [], count: hooks.count)
+    }
+
+    var rows: Int { documents.count }
+
+    mutating func append(_ batch: [CorpusWindow], activations: [Tensor]) throws {
+        if widths.isEmpty { widths = activations.map { $0.count / ($0.shape[0] * $0.shape[1]) } }
+        for (hook, tensor) in activations.enumerated() {
+            buffers[hook].append(contentsOf: tensor.scalars)
+        }
+        for window in batch {
+            for index in 0..<window.count {
+                documents.append(Int32(truncatingIfNeeded: window.document))
+                positions.append(Int32(truncatingIfNeeded: window.position(at: index) ?? -1))
+                tokens.append(Int32(truncatingIfNeeded: window.tokens[index]))
+                special.append(window.isSpecial(index) ? 1 : 0)
+            }
+            totalTokens += window.documentTokenCount
+        }
+    }
+
+    mutating func flush() throws {
+        guard rows > 0 else { return }
+        let folder = ActivationStore.chunkDirectory(directory, chunkRows.count)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let count = [rows]
+            try SafetensorsWriter.write(
+                ["document": .int32(shape: count, values: documents), "position": .int32(shape: count, values: positions),
+                 "token": .int32(shape: count, values: tokens), "special": .int32(shape: count, values: special)],
+                to: folder.appendingPathComponent("index.safetensors"))
+            for (index, hook) in hooks.enumerated() {
+                let tensor = try Tensor(shape: [rows, widths[index]], scalars: buffers[index])
+                try SafetensorsWriter.write(["activations": .float32(tensor)], to: folder.appendingPathComponent(ActivationStore.fileName(hook: hook)))
+            }
+        } catch let error as CoreError {
+            throw CorpusError.unwritableStore(path: folder.path, reason: error.description)
+        } catch {
+            throw CorpusError.unwritableStore(path: folder.path, reason: (error as NSError).localizedDescription)
+        }
+        chunkRows.append(rows)
+        totalRows += rows
+        buffers = Array(repeating: [], count: hooks.count)
+        documents = []
+        positions = []
+        tokens = []
+        special = []
+    }
+}

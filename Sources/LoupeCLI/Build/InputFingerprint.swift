@@ -1,0 +1,50 @@
+import Foundation
+
+/// A 64-bit FNV-1a fingerprint of a report's inputs (spec, model, tokenizer, corpus and
+/// dictionary files), naming the cached findings of a build with exactly these inputs.
+struct InputFingerprint {
+    private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    /// Mixes in `bytes`.
+    mutating func add(_ bytes: Data) {
+        var h = hash
+        bytes.withUnsafeBytes { raw in
+            for byte in raw.bindMemory(to: UInt8.self) {
+                h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            }
+        }
+        hash = h
+    }
+
+    /// Mixes in a string (with a separator, so `ab`+`c` differs from `a`+`bc`).
+    mutating func add(_ text: String) {
+        add(Data(text.utf8))
+        add(Data([0]))
+    }
+
+    /// Mixes in every regular file under `url` (or the file itself), in path order, with its name.
+    mutating func addFiles(at url: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return }
+        let files: [URL]
+        if isDirectory.boolValue {
+            let enumerator = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey])
+            files = (enumerator?.compactMap { $0 as? URL } ?? [])
+                .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+                .sorted { $0.path < $1.path }
+        } else {
+            files = [url]
+        }
+        for file in files {
+            add(file.lastPathComponent)
+            do {
+                add(try Data(contentsOf: file, options: .alwaysMapped))
+            } catch {
+                throw CLIError.unreadableInput(path: file.path, reason: (error as NSError).localizedDescription)
+            }
+        }
+    }
+
+    /// The fingerprint as 16 hex digits.
+    var hex: String { String(format: "%016llx", hash) }
+}
