@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libcmark-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench clean
+.PHONY: deps build test bench demo clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas libcmark; then \
@@ -15,6 +15,11 @@ deps:
 
 build: deps
 	$(SWIFT) build
+
+# The demo: the committed demo model and dictionary, the toy world's corpus, a full atlas site.
+demo: deps
+	$(SWIFT) build -c release --product loupe
+	.build/release/loupe build Reports/demo/report.yaml
 
 test: deps
 	$(SWIFT) build --build-tests

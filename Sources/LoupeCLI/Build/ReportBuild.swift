@@ -148,11 +148,11 @@ struct ReportBuild {
                 tokenizer: tokenizer, windows: windows))
         }
         let summary = ModelSummary(
-            path: spec.model.path.replacingOccurrences(of: spec.directory.path + "/", with: ""),
+            path: relativePath(spec.model),
             layers: model.config.layers, width: model.config.width, heads: model.config.heads,
             vocabularySize: model.config.vocabularySize, contextLength: model.config.contextLength)
         let corpusSummary = CorpusSummary(
-            files: corpus.files, documents: corpus.documents.count, tokens: tokenized.tokenCount, contextLength: spec.contextLength)
+            files: corpus.files.map { relativePath(URL(fileURLWithPath: $0)) }, documents: corpus.documents.count, tokens: tokenized.tokenCount, contextLength: spec.contextLength)
         return ReportFindings(name: spec.name, model: summary, corpus: corpusSummary, dictionaries: results)
     }
 
@@ -239,9 +239,10 @@ struct ReportBuild {
             progress.update(report.step, detail: String(format: "mse %.4f, dead %.1f %%", report.meanSquaredError, 100 * report.deadFraction))
         })
         progress.finish()
-        let dictionary = try trainer.dictionary()
-        try dictionary.save(to: path)
-        return dictionary
+        try trainer.dictionary().save(to: path)
+        // Use the saved dictionary itself (saving folds the input scaling into the weights), so this
+        // build and every later one that loads it compute from the same numbers.
+        return try SparseDictionary.load(directory: path)
     }
 
     /// Explains every feature that fires on at least `minimumFiringTokens` corpus tokens (rarer ones
@@ -275,6 +276,14 @@ struct ReportBuild {
                 log("warning (feature \(index)): \(message)")
             }
         }
+    }
+
+    /// `url` relative to the report folder when inside it (so findings do not depend on where the
+    /// report lives), else as given.
+    private func relativePath(_ url: URL) -> String {
+        let base = spec.directory.standardizedFileURL.path + "/"
+        let path = url.standardizedFileURL.path
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
     }
 
     static func median(_ values: [Double]) -> Double {
