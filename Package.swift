@@ -45,7 +45,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
-        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeModel"]),
+        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeModel", "LoupeAnalysis", "LoupeSite"]),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeModelTests", dependencies: ["LoupeModel", "LoupeCore"]),
         .testTarget(name: "LoupeAnalysisTests", dependencies: ["LoupeAnalysis", "LoupeModel", "LoupeCore"]),

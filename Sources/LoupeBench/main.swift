@@ -112,6 +112,18 @@ for (name, shapeConfig, shapeBatch, shapeTokens, runs) in trainingShapes {
     print(line)
 }
 
+if !arguments.contains("--no-atlas") {
+    FileHandle.standardError.write("atlas benchmark…\n".data(using: .utf8)!)
+    let result = try AtlasBenchmark(windows: repetitions == 1 ? 128 : 1024).run(model: model)
+    let rate = Double(result.tokens) * Double(result.features) / result.atlasSeconds
+    print("atlas \(result.features) features × \(result.tokens) tokens at blocks.6.hook_resid_pre: model sweep \(String(format: "%.1f", result.storeSeconds)) s, encode + statistics \(String(format: "%.1f", result.atlasSeconds)) s (\(String(format: "%.2e", rate)) token·features/s), \(result.features) pages in \(String(format: "%.1f", result.siteSeconds)) s")
+    print("feature pages: median \(result.medianPageBytes / 1024) KB, largest \(result.largestPageBytes / 1024) KB")
+    figures["atlas_token_features_per_second"] = rate
+    figures["atlas_seconds_total"] = result.storeSeconds + result.atlasSeconds + result.siteSeconds
+    figures["site_median_page_bytes"] = Double(result.medianPageBytes)
+    figures["site_largest_page_bytes"] = Double(result.largestPageBytes)
+}
+
 if let peerTokensPerSecond {
     figures["torch_forward_tokens_per_second"] = peerTokensPerSecond
     figures["forward_speed_vs_torch"] = tokensPerSecond / peerTokensPerSecond
