@@ -96,7 +96,7 @@ struct ExplanationRuleTests {
         #expect(members.map(\.token).sorted() == openers.sorted())
         #expect(found.isSimpleRule && found.quality > 0.95)
         #expect(found.text.hasPrefix("Fires on “"))
-        for word in ["when", "after", "while"] { #expect(found.text.contains("“\(word)”")) }
+        for word in ["when", "after", "while"] { #expect(found.text.contains("“ \(word)”")) }
         #expect(members.allSatisfy { $0.activation > 1 && $0.activation <= 3 })
     }
 
@@ -105,7 +105,7 @@ struct ExplanationRuleTests {
         let sets = toySets { tokens, p in tokens[p] == mary ? 2 : 0 }
         let found = try fit(sets)
         #expect(found.rule == .tokenSet([RuleToken(token: mary, activation: 2)]))
-        #expect(found.text == "Fires on the token “Mary”.")
+        #expect(found.text == "Fires on the token “ Mary”.")
     }
 
     @Test func findsAnNGram() throws {
@@ -113,7 +113,7 @@ struct ExplanationRuleTests {
         let sets = toySets { tokens, p in p > 0 && tokens[p] == to && tokens[p - 1] == went ? 1.5 : 0 }
         let found = try fit(sets)
         #expect(found.rule == .nGram(tokens: [went, to], activation: 1.5))
-        #expect(found.text == "Fires on “to” after “went”.")
+        #expect(found.text == "Fires on “ to” after “ went”.")
     }
 
     @Test func findsATokenInContext() throws {

@@ -21,7 +21,7 @@ struct WordTokenizerTests {
         #expect(tokenizer.token(for: 8) == nil)
         #expect(tokenizer.id(for: "cat") == 3)
         #expect(tokenizer.id(for: "dog") == nil)
-        #expect(tokenizer.displayString(for: 7) == "\"\"\"")
+        #expect(tokenizer.displayString(for: 7) == " \"\"\"")
         #expect(tokenizer.displayString(for: 0) == "<|endoftext|>")
         #expect(tokenizer.endOfTextID == 0)
         #expect(tokenizer.unknownID == 1)

@@ -170,9 +170,11 @@ public struct WordTokenizer: Tokenizer {
         idsByBytes[Array(token.utf8)]
     }
 
-    /// The token itself (tokens hold no whitespace, so nothing needs to be made visible).
+    /// The word with the space that separates it from the previous one in text (`" year"`), so
+    /// display strings of consecutive tokens read as the text does; special tokens (`<…>`) as they are.
     public func displayString(for id: Int) -> String {
-        token(for: id) ?? "<no token \(id)>"
+        guard let token = token(for: id) else { return "<no token \(id)>" }
+        return token.hasPrefix("<") && token.hasSuffix(">") && token.count > 2 ? token : " " + token
     }
 
     private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
