@@ -104,3 +104,37 @@ enum TokenizerFile {
         return out + "\""
     }
 }
+
+extension TokenizerFile {
+    /// The `tokens` list and optional `unknown` token of a `loupe_tokenizer.json` whose `type` must
+    /// be `expectedType`, with an error naming the file and the field for anything else.
+    static func tokenList(_ url: URL, expectedType: String) throws -> (tokens: [String], unknown: String?) {
+        func fail(_ reason: String) -> ModelError { .invalidTokenizer(path: url.path, reason: reason) }
+        let root = try jsonObject(url)
+        guard let type = root["type"] as? String else {
+            throw fail("\"type\" is \(describe(root["type"])), expected \"\(expectedType)\"")
+        }
+        guard type == expectedType else {
+            throw fail("type \(quote(type)) is not supported (expected \"\(expectedType)\")")
+        }
+        guard let list = root["tokens"] as? [Any] else {
+            throw fail("\"tokens\" is \(describe(root["tokens"])), expected a list of strings")
+        }
+        var tokens: [String] = []
+        tokens.reserveCapacity(list.count)
+        for (index, entry) in list.enumerated() {
+            guard let token = entry as? String else {
+                throw fail("tokens[\(index)] is \(describe(entry)), expected a string")
+            }
+            tokens.append(token)
+        }
+        var unknown: String?
+        if let value = root["unknown"], !isNull(value) {
+            guard let string = value as? String else {
+                throw fail("\"unknown\" is \(describe(value)), expected a string or null")
+            }
+            unknown = string
+        }
+        return (tokens, unknown)
+    }
+}

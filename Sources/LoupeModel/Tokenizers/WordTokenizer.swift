@@ -36,34 +36,8 @@ public struct WordTokenizer: Tokenizer {
 
     /// Loads a `loupe_tokenizer.json` file whose type is `"words"`.
     public init(contentsOf url: URL) throws {
-        let path = url.path
-        func fail(_ reason: String) -> ModelError { .invalidTokenizer(path: path, reason: reason) }
-        let root = try TokenizerFile.jsonObject(url)
-        guard let type = root["type"] as? String else {
-            throw fail("\"type\" is \(TokenizerFile.describe(root["type"])), expected \"words\"")
-        }
-        guard type == "words" else {
-            throw fail("type \(TokenizerFile.quote(type)) is not supported (expected \"words\")")
-        }
-        guard let list = root["tokens"] as? [Any] else {
-            throw fail("\"tokens\" is \(TokenizerFile.describe(root["tokens"])), expected a list of strings")
-        }
-        var tokens: [String] = []
-        tokens.reserveCapacity(list.count)
-        for (index, entry) in list.enumerated() {
-            guard let token = entry as? String else {
-                throw fail("tokens[\(index)] is \(TokenizerFile.describe(entry)), expected a string")
-            }
-            tokens.append(token)
-        }
-        var unknown: String?
-        if let value = root["unknown"], !TokenizerFile.isNull(value) {
-            guard let string = value as? String else {
-                throw fail("\"unknown\" is \(TokenizerFile.describe(value)), expected a string or null")
-            }
-            unknown = string
-        }
-        try self.init(tokens: tokens, unknown: unknown, path: path)
+        let (tokens, unknown) = try TokenizerFile.tokenList(url, expectedType: "words")
+        try self.init(tokens: tokens, unknown: unknown, path: url.path)
     }
 
     private init(tokens: [String], unknown: String?, path: String) throws {
