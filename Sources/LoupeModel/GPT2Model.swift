@@ -118,6 +118,10 @@ private struct ForwardPass {
         return point
     }
 
+    /// Thrown by `hook` when the pass has everything it was asked for (no logits, every cached
+    /// hook captured), so no later layer runs.
+    private struct Complete: Error {}
+
     /// Captures and changes the activation at `name` as requested, and returns it.
     private mutating func hook(_ name: String, _ value: Tensor) throws -> Tensor {
         guard touched.contains(name) else { return value }
@@ -125,11 +129,22 @@ private struct ForwardPass {
         for (point, intervention) in interventions[name] ?? [] {
             try intervention.apply(to: &value, at: point)
         }
-        if request.cache.contains(name) { cache[name] = value }
+        if request.cache.contains(name) {
+            cache[name] = value
+            if !request.computeLogits && cache.tensors.count == request.cache.count { throw Complete() }
+        }
         return value
     }
 
     mutating func run() throws -> ForwardResult {
+        do {
+            return try runLayers()
+        } catch is Complete {
+            return ForwardResult(logits: nil, cache: cache, tape: nil)
+        }
+    }
+
+    private mutating func runLayers() throws -> ForwardResult {
         let config = model.config
         let weights = model.weights
         let (b, t) = (tokens.count, tokens[0].count)
