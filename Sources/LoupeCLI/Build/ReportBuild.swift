@@ -34,7 +34,13 @@ struct ReportBuild {
         encoder.outputFormatting = [.sortedKeys]
         do {
             try FileManager.default.createDirectory(at: findingsDirectory, withIntermediateDirectories: true)
-            try encoder.encode(findings).write(to: findingsDirectory.appendingPathComponent("findings-\(after).json"), options: .atomic)
+            let name = "findings-\(after).json"
+            try encoder.encode(findings).write(to: findingsDirectory.appendingPathComponent(name), options: .atomic)
+            // Findings of earlier inputs can never match again.
+            for stale in try FileManager.default.contentsOfDirectory(atPath: findingsDirectory.path)
+            where stale.hasPrefix("findings-") && stale.hasSuffix(".json") && stale != name {
+                try? FileManager.default.removeItem(at: findingsDirectory.appendingPathComponent(stale))
+            }
         } catch {
             throw CLIError.unwritableOutput(path: findingsDirectory.path, reason: (error as NSError).localizedDescription)
         }
@@ -91,7 +97,7 @@ struct ReportBuild {
     /// Fingerprint of the spec, model directory, corpus files and dictionary directories.
     private func fingerprint() throws -> String {
         var fingerprint = InputFingerprint()
-        fingerprint.add("loupe-findings-1")
+        fingerprint.add("loupe-findings-2")
         try fingerprint.addFiles(at: spec.specURL)
         try fingerprint.addFiles(at: spec.model.appendingPathComponent("config.json"))
         try fingerprint.addFiles(at: spec.model.appendingPathComponent("model.safetensors"))
@@ -152,7 +158,7 @@ struct ReportBuild {
             layers: model.config.layers, width: model.config.width, heads: model.config.heads,
             vocabularySize: model.config.vocabularySize, contextLength: model.config.contextLength)
         let corpusSummary = CorpusSummary(
-            files: corpus.files.map { relativePath(URL(fileURLWithPath: $0)) }, documents: corpus.documents.count, tokens: tokenized.tokenCount, contextLength: spec.contextLength)
+            files: corpusLabels(corpus), documents: corpus.documents.count, tokens: tokenized.tokenCount, contextLength: spec.contextLength)
         return ReportFindings(name: spec.name, model: summary, corpus: corpusSummary, dictionaries: results)
     }
 
@@ -276,6 +282,12 @@ struct ReportBuild {
                 log("warning (feature \(index)): \(message)")
             }
         }
+    }
+
+    /// The corpus files relative to the report folder, or the toy world's description.
+    private func corpusLabels(_ corpus: Corpus) -> [String] {
+        guard case .files = spec.corpus else { return corpus.files }
+        return corpus.files.map { relativePath(URL(fileURLWithPath: $0)) }
     }
 
     /// `url` relative to the report folder when inside it (so findings do not depend on where the
