@@ -168,7 +168,7 @@ struct TokenizerBPEBehaviourTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         for name in ["vocab.json", "merges.txt"] {
             try FileManager.default.copyItem(
-                at: TokenizerFixtures.url("tokenizer/\(name)"), to: directory.appendingPathComponent(name))
+                at: Fixtures.url("tokenizer/\(name)"), to: directory.appendingPathComponent(name))
         }
         let config = """
             {"add_prefix_space": true, "added_tokens_decoder": {
@@ -177,7 +177,7 @@ struct TokenizerBPEBehaviourTests {
             """
         try Data(config.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json"))
         let tokenizer = try TokenizerLoader.load(directory: directory)
-        let plain = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer/tokenizer.json"))
+        let plain = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer/tokenizer.json"))
         #expect(tokenizer.vocabularySize == 401)
         #expect(tokenizer.encode("hello<|sep|>world") == plain.encode(" hello") + [400] + plain.encode(" world"))
         #expect(tokenizer.decode([400]) == "<|sep|>")
@@ -189,7 +189,7 @@ struct TokenizerLoadingErrorTests {
     static let vocab = ["a": 0, "b": 1, "ab": 2]
 
     @Test func tokenizerJSONThatIsNotJSON() throws {
-        let fixture = TokenizerFixtures.url("corrupt/not_json_tokenizer")
+        let fixture = Fixtures.url("corrupt/not_json_tokenizer")
         expectInvalid(modelError { try TokenizerLoader.load(directory: fixture) },
                       file: "tokenizer.json", mentioning: ["not valid JSON"])
         let url = try write("{\"model\": ", as: "tokenizer.json")

@@ -4,11 +4,6 @@ import Testing
 
 /// Reference data written by Hugging Face `tokenizers` into `Tests/Fixtures`.
 enum TokenizerFixtures {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
-
-    static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
-
     /// One entry of a `cases.json`.
     struct Case: Decodable {
         let text: String
@@ -18,7 +13,7 @@ enum TokenizerFixtures {
     }
 
     static func cases(_ directory: String) throws -> [Case] {
-        let data = try Data(contentsOf: url("\(directory)/cases.json"))
+        let data = try Data(contentsOf: Fixtures.url("\(directory)/cases.json"))
         return try JSONDecoder().decode([Case].self, from: data)
     }
 
@@ -61,7 +56,7 @@ struct TokenizerReferenceTests {
     @Test func tokenizerJSONMatchesReference() throws {
         let cases = try TokenizerFixtures.cases("tokenizer")
         #expect(cases.count > 50)
-        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer/tokenizer.json"))
+        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer/tokenizer.json"))
         #expect(!tokenizer.addsPrefixSpace)
         #expect(tokenizer.specialTokenIDs == [0])
         check(tokenizer, cases, "tokenizer.json")
@@ -69,17 +64,17 @@ struct TokenizerReferenceTests {
 
     @Test func vocabAndMergesMatchReference() throws {
         let tokenizer = try ByteLevelBPETokenizer(
-            vocabulary: TokenizerFixtures.url("tokenizer/vocab.json"),
-            merges: TokenizerFixtures.url("tokenizer/merges.txt"))
+            vocabulary: Fixtures.url("tokenizer/vocab.json"),
+            merges: Fixtures.url("tokenizer/merges.txt"))
         #expect(tokenizer.specialTokenIDs == [0])
         check(tokenizer, try TokenizerFixtures.cases("tokenizer"), "vocab.json + merges.txt")
     }
 
     @Test func bothLoadersAgree() throws {
-        let fromJSON = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer/tokenizer.json"))
+        let fromJSON = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer/tokenizer.json"))
         let fromPair = try ByteLevelBPETokenizer(
-            vocabulary: TokenizerFixtures.url("tokenizer/vocab.json"),
-            merges: TokenizerFixtures.url("tokenizer/merges.txt"))
+            vocabulary: Fixtures.url("tokenizer/vocab.json"),
+            merges: Fixtures.url("tokenizer/merges.txt"))
         #expect(fromJSON.vocabularySize == fromPair.vocabularySize)
         for id in 0..<fromJSON.vocabularySize {
             #expect(fromJSON.token(for: id) == fromPair.token(for: id))
@@ -88,13 +83,13 @@ struct TokenizerReferenceTests {
     }
 
     @Test func transformersDirectoryMatchesReference() throws {
-        let tokenizer = try TokenizerLoader.load(directory: TokenizerFixtures.url("tokenizer/transformers"))
+        let tokenizer = try TokenizerLoader.load(directory: Fixtures.url("tokenizer/transformers"))
         check(tokenizer, try TokenizerFixtures.cases("tokenizer"), "transformers/tokenizer.json")
     }
 
     @Test func prefixSpaceTokenizerMatchesReference() throws {
         let cases = try TokenizerFixtures.cases("tokenizer-prefix")
-        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer-prefix/tokenizer.json"))
+        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer-prefix/tokenizer.json"))
         #expect(tokenizer.addsPrefixSpace)
         #expect(tokenizer.specialTokenIDs == [0, 1])
         #expect(tokenizer.isSpecialToken(1))
@@ -102,20 +97,20 @@ struct TokenizerReferenceTests {
     }
 
     @Test func loaderPrefersTokenizerJSON() throws {
-        let tokenizer = try TokenizerLoader.load(directory: TokenizerFixtures.url("tokenizer"))
+        let tokenizer = try TokenizerLoader.load(directory: Fixtures.url("tokenizer"))
         #expect(tokenizer is ByteLevelBPETokenizer)
         check(tokenizer, try TokenizerFixtures.cases("tokenizer"), "loader")
     }
 
     @Test func decodeOfEncodeGivesTextBack() throws {
-        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer/tokenizer.json"))
+        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer/tokenizer.json"))
         for testCase in try TokenizerFixtures.cases("tokenizer") {
             #expect(scalars(tokenizer.decode(tokenizer.encode(testCase.text))) == scalars(testCase.text))
         }
     }
 
     @Test func longTextEncodesLikeItsParts() throws {
-        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer/tokenizer.json"))
+        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer/tokenizer.json"))
         let cases = try TokenizerFixtures.cases("tokenizer")
         // Each case ends with a non-space followed by "\n\n" + a letter, so splitting there is stable.
         let texts = cases.map(\.text).filter { !$0.isEmpty && !$0.hasSuffix(" ") && !$0.contains("<|") }
@@ -135,7 +130,7 @@ struct TokenizerReferenceTests {
     }
 
     @Test func concurrentEncodingIsConsistent() async throws {
-        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer/tokenizer.json"))
+        let tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer/tokenizer.json"))
         let cases = try TokenizerFixtures.cases("tokenizer")
         let results = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<8 {
@@ -162,7 +157,7 @@ struct TokenizerDisplayTests {
     let tokenizer: ByteLevelBPETokenizer
 
     init() throws {
-        tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: TokenizerFixtures.url("tokenizer/tokenizer.json"))
+        tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: Fixtures.url("tokenizer/tokenizer.json"))
     }
 
     func display(_ token: String) -> String? {

@@ -16,26 +16,7 @@ extension Tensor {
     /// `self` `[..., I]` · `weight` `[I, O]` (+ `bias` `[O]`) → `[..., O]`. This is a Hugging Face
     /// Conv1D (weights stored `[in, out]`).
     public func matmul(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
-        guard let inner = shape.last, weight.rank == 2, weight.shape[0] == inner else {
-            throw CoreError.incompatibleShapes(operation: "matmul", detail: "\(shape) · \(weight.shape)")
-        }
-        let outer = weight.shape[1]
-        if let bias, bias.shape != [outer] {
-            throw CoreError.incompatibleShapes(operation: "matmul", detail: "bias \(bias.shape) for \(outer) outputs")
-        }
-        let rows = inner == 0 ? count : count / inner
-        let result = uninitializedScalars(rows * outer) { out in
-            fillRows(out, rows: rows, columns: outer, with: bias)
-            scalars.withUnsafeBufferPointer { x in
-                weight.scalars.withUnsafeBufferPointer { w in
-                    BLAS.sgemm(
-                        transposeA: false, transposeB: false, m: rows, n: outer, k: inner,
-                        a: x.baseAddress!, lda: inner, b: w.baseAddress!, ldb: outer,
-                        beta: bias == nil ? 0 : 1, c: out, ldc: outer)
-                }
-            }
-        }
-        return Tensor(uncheckedShape: Array(shape.dropLast()) + [outer], scalars: result)
+        try product(weight, transposed: false, bias: bias, operation: "matmul")
     }
 
     /// Product of the last dimension with the transpose of `weight`.
@@ -43,12 +24,18 @@ extension Tensor {
     /// `self` `[..., I]` · `weight`ᵀ where `weight` is `[O, I]` → `[..., O]` (e.g. a tied unembedding
     /// with the embedding table `[V, C]`).
     public func matmulTransposed(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
-        guard let inner = shape.last, weight.rank == 2, weight.shape[1] == inner else {
-            throw CoreError.incompatibleShapes(operation: "matmulTransposed", detail: "\(shape) · \(weight.shape)ᵀ")
+        try product(weight, transposed: true, bias: bias, operation: "matmulTransposed")
+    }
+
+    /// `self` `[..., I]` times `weight` (`[I, O]`, or `[O, I]` used transposed) plus an optional bias.
+    private func product(_ weight: Tensor, transposed: Bool, bias: Tensor?, operation: String) throws -> Tensor {
+        let innerAxis = transposed ? 1 : 0
+        guard let inner = shape.last, weight.rank == 2, weight.shape[innerAxis] == inner else {
+            throw CoreError.incompatibleShapes(operation: operation, detail: "\(shape) · \(weight.shape)\(transposed ? "ᵀ" : "")")
         }
-        let outer = weight.shape[0]
+        let outer = weight.shape[1 - innerAxis]
         if let bias, bias.shape != [outer] {
-            throw CoreError.incompatibleShapes(operation: "matmulTransposed", detail: "bias \(bias.shape) for \(outer) outputs")
+            throw CoreError.incompatibleShapes(operation: operation, detail: "bias \(bias.shape) for \(outer) outputs")
         }
         let rows = inner == 0 ? count : count / inner
         let result = uninitializedScalars(rows * outer) { out in
@@ -56,8 +43,8 @@ extension Tensor {
             scalars.withUnsafeBufferPointer { x in
                 weight.scalars.withUnsafeBufferPointer { w in
                     BLAS.sgemm(
-                        transposeA: false, transposeB: true, m: rows, n: outer, k: inner,
-                        a: x.baseAddress!, lda: inner, b: w.baseAddress!, ldb: inner,
+                        transposeA: false, transposeB: transposed, m: rows, n: outer, k: inner,
+                        a: x.baseAddress!, lda: inner, b: w.baseAddress!, ldb: transposed ? inner : outer,
                         beta: bias == nil ? 0 : 1, c: out, ldc: outer)
                 }
             }

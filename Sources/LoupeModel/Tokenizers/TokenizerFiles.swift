@@ -137,4 +137,20 @@ extension TokenizerFile {
         }
         return (tokens, unknown)
     }
+
+    /// Writes a `loupe_tokenizer.json` of the given `type` (the inverse of `tokenList`).
+    static func writeTokenList(_ url: URL, type: String, tokens: [String], unknown: String?) throws {
+        let object: [String: Any] = [
+            "type": type,
+            "tokens": tokens,
+            "unknown": unknown.map { $0 as Any } ?? NSNull(),
+        ]
+        do {
+            let data = try JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw ModelError.invalidTokenizer(path: url.path, reason: "cannot be written (\(error.localizedDescription))")
+        }
+    }
 }

@@ -73,18 +73,7 @@ public struct WordTokenizer: Tokenizer {
 
     /// Writes the tokenizer as JSON to the file `url` (for a model directory, `directory/loupe_tokenizer.json`).
     public func write(to url: URL) throws {
-        let object: [String: Any] = [
-            "type": "words",
-            "tokens": tokens,
-            "unknown": unknownToken.map { $0 as Any } ?? NSNull(),
-        ]
-        do {
-            let data = try JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            try data.write(to: url, options: .atomic)
-        } catch {
-            throw ModelError.invalidTokenizer(path: url.path, reason: "cannot be written (\(error.localizedDescription))")
-        }
+        try TokenizerFile.writeTokenList(url, type: "words", tokens: tokens, unknown: unknownToken)
     }
 
     public func encode(_ text: String) -> [Int] {
