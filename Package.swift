@@ -7,6 +7,12 @@ let package = Package(
     products: [
         .executable(name: "loupe", targets: ["loupe"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
+        // Everything a Swift program needs to load models, run analyses and build report sites.
+        .library(
+            name: "Loupe",
+            targets: ["LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeReport", "LoupeSite"]
+        ),
+        .library(name: "LoupeReport", targets: ["LoupeReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,32 +31,48 @@ let package = Package(
             pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]
         ),
-        .target(
-            name: "LoupeCore",
-            dependencies: ["COpenBLAS", "CMalloc"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-        ),
-        .target(name: "LoupeModel", dependencies: ["LoupeCore"]),
-        .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel"]),
+        .target(name: "LoupeFindings"),
+        .target(name: "LoupeCore", dependencies: ["COpenBLAS", "CMalloc", "LoupeFindings"]),
+        .target(name: "LoupeModel", dependencies: ["LoupeCore", "LoupeFindings"]),
+        .target(name: "LoupeToyWorld", dependencies: ["LoupeCore", "LoupeModel"]),
+        .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel", "LoupeFindings"]),
         .target(
             name: "LoupeSite",
-            dependencies: ["LoupeAnalysis", "CCmark", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["LoupeFindings", "CCmark", .product(name: "Mustache", package: "swift-mustache")]
+        ),
+        .target(
+            name: "LoupeReport",
+            dependencies: [
+                "LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeSite",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .target(
             name: "LoupeCLI",
             dependencies: [
-                "LoupeCore", "LoupeModel", "LoupeAnalysis", "LoupeSite",
+                "LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
-        .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeModel", "LoupeAnalysis", "LoupeSite"]),
+        .executableTarget(
+            name: "LoupeBench",
+            dependencies: ["LoupeCore", "LoupeModel", "LoupeFindings", "LoupeAnalysis", "LoupeSite"]
+        ),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
+        .testTarget(name: "LoupeFindingsTests", dependencies: ["LoupeFindings"]),
         .testTarget(name: "LoupeModelTests", dependencies: ["LoupeModel", "LoupeCore"]),
-        .testTarget(name: "LoupeAnalysisTests", dependencies: ["LoupeAnalysis", "LoupeModel", "LoupeCore"]),
-        .testTarget(name: "LoupeSiteTests", dependencies: ["LoupeSite", "LoupeAnalysis"]),
-        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeModel", "LoupeCore"]),
+        .testTarget(name: "LoupeToyWorldTests", dependencies: ["LoupeToyWorld", "LoupeModel", "LoupeCore"]),
+        .testTarget(
+            name: "LoupeAnalysisTests",
+            dependencies: ["LoupeAnalysis", "LoupeFindings", "LoupeToyWorld", "LoupeModel", "LoupeCore"]
+        ),
+        .testTarget(name: "LoupeSiteTests", dependencies: ["LoupeSite", "LoupeFindings"]),
+        .testTarget(
+            name: "LoupeReportTests",
+            dependencies: ["LoupeReport", "LoupeFindings", "LoupeSite", "LoupeModel", "LoupeCore"]
+        ),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeReport", "LoupeModel", "LoupeCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

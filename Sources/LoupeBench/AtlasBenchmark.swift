@@ -1,3 +1,4 @@
+import LoupeFindings
 import Foundation
 import LoupeAnalysis
 import LoupeCore
@@ -58,7 +59,7 @@ struct AtlasBenchmark {
                                 vocabularySize: model.config.vocabularySize, contextLength: model.config.contextLength),
             corpus: CorpusSummary(files: ["random"], documents: windows.count, tokens: windows.count * length, contextLength: length),
             dictionaries: [DictionaryFindings(
-                id: "bench", hook: hook, kind: "topk", source: "random", inputWidth: width, width: features, quality: nil,
+                id: "bench", hook: hook, kind: .topk, source: "random", inputWidth: width, width: features, quality: nil,
                 medianDetection: nil, medianSimulation: nil, features: atlas!.features)])
         let site = scratch.appendingPathComponent("site")
         let siteSeconds = try seconds { try SiteWriter().write(findings: findings, summaryMarkdown: "# bench", to: site) }

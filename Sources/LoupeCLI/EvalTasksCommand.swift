@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import LoupeAnalysis
 import LoupeCore
 import LoupeModel
+import LoupeToyWorld
 
 /// `loupe eval-tasks --model DIR`: accuracy and logit difference of a toy-world model on every task.
 public struct EvalTasksCommand: ParsableCommand {
@@ -38,32 +38,9 @@ public struct EvalTasksCommand: ParsableCommand {
                 name: "--model",
                 reason: "\(model) has a vocabulary of \(gpt2.config.vocabularySize) tokens, the toy world \(world.vocabulary.count): not a toy-world model")
         }
-        for score in try TaskEvaluator.scores(model: gpt2, world: world, examples: examples, quiet: quiet) {
-            print(TaskEvaluator.jsonLine(score))
-        }
-    }
-}
-
-/// Scores a model on every toy-world task with held-out prompts.
-enum TaskEvaluator {
-    /// Seed of the evaluation prompts, a stream the training batches never draw from.
-    static let heldOutSeed: UInt64 = 0xE7A1_0000_0000_0001
-
-    static func scores(model: GPT2Model, world: ToyWorld, examples: Int, quiet: Bool) throws -> [TaskScore] {
         let progress = ProgressLine("evaluating", total: world.tasks.count, unit: "tasks", quiet: quiet)
-        var scores: [TaskScore] = []
-        for (index, task) in world.tasks.enumerated() {
-            var rng = SeededRandom(seed: heldOutSeed &+ UInt64(index))
-            let prompts = (0..<examples).map { _ in task.example(rng: &rng) }
-            scores.append(try TaskEvaluation.evaluate(model: model, task: task, examples: prompts))
-            progress.update(index + 1)
-        }
+        let scores = try TaskEvaluation.heldOutScores(model: gpt2, world: world, examples: examples, progress: { progress.update($0) })
         progress.finish()
-        return scores
-    }
-
-    /// `{"task": …, "accuracy": …, "logit_diff": …, "n": …}`.
-    static func jsonLine(_ score: TaskScore) -> String {
-        "{\"task\": \"\(score.task)\", \"accuracy\": \(String(format: "%.4f", score.accuracy)), \"logit_diff\": \(String(format: "%.4f", score.logitDiff)), \"n\": \(score.n)}"
+        for score in scores { print(try score.jsonLine()) }
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import LoupeAnalysis
 import LoupeCore
 import LoupeModel
+import LoupeToyWorld
 
 /// `loupe train SPEC`: trains a GPT-2 model on the toy world as a YAML spec describes, writing
 /// Hugging Face checkpoints, a loss log and task scores; resumes from the last checkpoint.
@@ -48,8 +48,11 @@ public struct TrainCommand: ParsableCommand {
             }
         }
         progress.finish()
-        let scores = try TaskEvaluator.scores(model: trainer.model, world: world, examples: spec.evaluationExamples, quiet: quiet)
-        let lines = scores.map(TaskEvaluator.jsonLine)
+        let evaluation = ProgressLine("evaluating", total: world.tasks.count, unit: "tasks", quiet: quiet)
+        let scores = try TaskEvaluation.heldOutScores(
+            model: trainer.model, world: world, examples: spec.evaluationExamples, progress: { evaluation.update($0) })
+        evaluation.finish()
+        let lines = try scores.map { try $0.jsonLine() }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: spec.output.appendingPathComponent("evaluation.jsonl"), options: .atomic)
         lines.forEach { print($0) }
     }

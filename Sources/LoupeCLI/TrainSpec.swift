@@ -1,6 +1,7 @@
 import Foundation
 import LoupeCore
 import LoupeModel
+import LoupeReport
 
 /// A training run described by a YAML file (`loupe train SPEC`):
 ///

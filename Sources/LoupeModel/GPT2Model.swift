@@ -48,8 +48,8 @@ public struct GPT2Model: Sendable {
 
     /// Loads `config.json` and `model.safetensors` from a Hugging Face model directory.
     public static func load(directory: URL) throws -> GPT2Model {
-        let config = try GPT2Config.load(url: directory.appendingPathComponent("config.json"))
-        let weights = try GPT2Weights.load(url: directory.appendingPathComponent("model.safetensors"), config: config)
+        let config = try GPT2Config.load(url: directory.appendingPathComponent(ModelFiles.config))
+        let weights = try GPT2Weights.load(url: directory.appendingPathComponent(ModelFiles.weights), config: config)
         return GPT2Model(config: config, weights: weights)
     }
 

@@ -46,14 +46,14 @@ extension GPT2Model {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let json = try JSONSerialization.data(withJSONObject: config.huggingFaceJSON, options: [.prettyPrinted, .sortedKeys])
-            try json.write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+            try json.write(to: directory.appendingPathComponent(ModelFiles.config), options: .atomic)
         } catch {
-            throw ModelError.invalidConfig(path: directory.appendingPathComponent("config.json").path, key: nil, reason: "cannot write: \(error.localizedDescription)")
+            throw ModelError.invalidConfig(path: directory.appendingPathComponent(ModelFiles.config).path, key: nil, reason: "cannot write: \(error.localizedDescription)")
         }
         var tensors: [String: SafetensorsValue] = [:]
         for (name, tensor) in weights.named {
             tensors[name == "lm_head.weight" ? name : "transformer." + name] = .float32(tensor)
         }
-        try SafetensorsWriter.write(tensors, to: directory.appendingPathComponent("model.safetensors"), metadata: ["format": "pt"])
+        try SafetensorsWriter.write(tensors, to: directory.appendingPathComponent(ModelFiles.weights), metadata: ["format": "pt"])
     }
 }

@@ -74,3 +74,34 @@ public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
         return list + [HookPoint(layer: nil, site: "ln_final.hook_normalized")]
     }
 }
+
+extension HookPoint {
+    /// The activation's shape at this hook for `batch` sequences of `tokens` tokens (the legend above).
+    public func shape(config: GPT2Config, batch: Int, tokens: Int) -> [Int] {
+        switch site {
+        case "attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_z": return [batch, tokens, config.heads, config.headWidth]
+        case "attn.hook_attn_scores", "attn.hook_pattern": return [batch, config.heads, tokens, tokens]
+        case "attn.hook_result": return [batch, tokens, config.heads, config.width]
+        case "mlp.hook_pre", "mlp.hook_post": return [batch, tokens, config.mlpWidth]
+        default: return [batch, tokens, config.width]
+        }
+    }
+
+    /// Whether the activation holds one row per token (`[B, T, …]`); attention scores and patterns
+    /// (`[B, H, T, T]`) do not.
+    public var hasRowPerToken: Bool { tokenAxis == 1 }
+}
+
+extension GPT2Model {
+    /// The width of one token's row at hook `name`: the activation's values per token, head
+    /// dimensions flattened (`[B, T, H, D]` gives `H·D`). This is the `d_in` of a dictionary that
+    /// reads the hook and the row width of the hook in an activation store.
+    ///
+    /// Throws `ModelError.unknownHook` for a name this model does not have and
+    /// `ModelError.noRowPerToken` for attention scores and patterns.
+    public func rowWidth(ofHook name: String) throws -> Int {
+        guard let point = HookPoint(name), (point.layer ?? 0) < config.layers else { throw ModelError.unknownHook(name: name) }
+        guard point.hasRowPerToken else { throw ModelError.noRowPerToken(hook: name) }
+        return point.shape(config: config, batch: 1, tokens: 1).reduce(1, *)
+    }
+}

@@ -16,6 +16,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case sequenceTooLong(length: Int, maximum: Int)
     /// A hook name the model does not have.
     case unknownHook(name: String)
+    /// A hook used where one row per token is needed, whose activation has none (attention scores
+    /// and patterns).
+    case noRowPerToken(hook: String)
     /// Token input the model cannot run (empty, ragged batch, …).
     case invalidInput(reason: String)
     /// An intervention whose tensor does not fit the hook it targets.
@@ -38,6 +41,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "sequence of \(length) tokens is longer than the model's context of \(maximum)"
         case let .unknownHook(name):
             return "unknown hook point '\(name)'"
+        case let .noRowPerToken(hook):
+            return "hook point '\(hook)' has no row per token (attention scores and patterns are [B, H, T, T])"
         case let .invalidInput(reason):
             return "invalid model input: \(reason)"
         case let .invalidIntervention(hook, reason):

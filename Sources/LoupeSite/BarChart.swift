@@ -1,5 +1,5 @@
 import Foundation
-import LoupeAnalysis
+import LoupeFindings
 
 /// A histogram drawn as a small inline SVG bar chart with axis labels.
 ///

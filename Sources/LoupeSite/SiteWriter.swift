@@ -1,8 +1,5 @@
 import Foundation
-import LoupeAnalysis
-#if canImport(Glibc)
-import Glibc
-#endif
+import LoupeFindings
 
 /// Writes a report's findings as a static website that works from `file://` with no network.
 ///
@@ -51,9 +48,7 @@ public struct SiteWriter {
                 (.copyAssets, build.copyAssets),
                 (.renderSummary, build.renderSummary),
                 (.renderIndex, build.renderIndex),
-                (.renderFeatureTable, build.renderFeatureTables),
-                (.renderFeaturePages, build.renderFeaturePages),
-            ]
+            ] + pageFamilies.flatMap { $0.steps(build) }
             for (step, run) in steps {
                 do {
                     try run()
@@ -145,15 +140,12 @@ public struct SiteWriter {
     }
 
     static func rename(_ source: URL, to target: URL) throws {
-        let result = source.withUnsafeFileSystemRepresentation { from in
-            target.withUnsafeFileSystemRepresentation { to -> Int32 in
-                guard let from, let to else { return -1 }
-                return Glibc.rename(from, to)
-            }
-        }
-        if result != 0 {
-            let reason = String(cString: strerror(errno))
-            throw SiteError.fileSystem(step: .swapIntoPlace, path: target.path, reason: "cannot rename \(source.path) to it: \(reason)")
+        do {
+            try FileManager.default.moveItem(at: source, to: target)
+        } catch {
+            throw SiteError.fileSystem(
+                step: .swapIntoPlace, path: target.path,
+                reason: "cannot rename \(source.path) to it: \((error as NSError).localizedDescription)")
         }
     }
 }
@@ -227,78 +219,12 @@ final class SiteBuild: @unchecked Sendable {
     }
 
     func renderIndex() throws {
-        let view = ViewModelBuilder.index(findings: findings, summaryHTML: summaryHTML)
-        let html = try templates.render("index", view, step: .renderIndex, path: SitePaths.index)
-        try write(Data(html.utf8), to: SitePaths.index, step: .renderIndex)
+        try render("index", IndexPageView(findings: findings, summaryHTML: summaryHTML), to: SitePaths.index, step: .renderIndex)
     }
 
-    func renderFeatureTables() throws {
-        for dictionary in findings.dictionaries {
-            let folder = dictionary.id
-            try makeFolder(folder, step: .renderFeatureTable)
-            let script: Data
-            do {
-                script = try FeatureTableData.script(for: dictionary)
-            } catch {
-                throw SiteError.fileSystem(step: .renderFeatureTable, path: folder + "/" + SitePaths.featureData, reason: "cannot encode table data: \(error)")
-            }
-            try write(script, to: folder + "/" + SitePaths.featureData, step: .renderFeatureTable)
-            let view = ViewModelBuilder.dictionaryPage(dictionary, findings: findings)
-            let html = try templates.render("dictionary", view, step: .renderFeatureTable, path: folder + "/" + SitePaths.index)
-            try write(Data(html.utf8), to: folder + "/" + SitePaths.index, step: .renderFeatureTable)
-        }
-    }
-
-    func renderFeaturePages() throws {
-        for dictionary in findings.dictionaries {
-            let folder = dictionary.id + "/" + SitePaths.featureFolder
-            try makeFolder(folder, step: .renderFeaturePages)
-            let features = dictionary.features
-            let existing = Set(features.map(\.index))
-            // Pages are independent: render them in chunks across the cores; report the first failure in order.
-            let chunkCount = max(1, min(features.count, ProcessInfo.processInfo.activeProcessorCount * 4))
-            let errors = ChunkErrors(count: chunkCount)
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                let lower = features.count * chunk / chunkCount
-                let upper = features.count * (chunk + 1) / chunkCount
-                do {
-                    for position in lower..<upper {
-                        let feature = features[position]
-                        let view = ViewModelBuilder.featurePage(
-                            feature, dictionary: dictionary, findings: findings,
-                            previous: position > 0 ? features[position - 1] : nil,
-                            next: position + 1 < features.count ? features[position + 1] : nil,
-                            existing: existing
-                        )
-                        let path = folder + "/" + SitePaths.featurePage(feature.index)
-                        let html = try templates.render("feature", view, step: .renderFeaturePages, path: path)
-                        try write(Data(html.utf8), to: path, step: .renderFeaturePages)
-                    }
-                } catch {
-                    errors.set(chunk, error)
-                }
-            }
-            if let error = errors.first { throw error }
-        }
-    }
-}
-
-/// Errors from parallel chunks, kept by chunk so the first in order is reported.
-private final class ChunkErrors: @unchecked Sendable {
-    private var errors: [Error?]
-    private let lock = NSLock()
-
-    init(count: Int) { errors = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ error: Error) {
-        lock.lock()
-        errors[index] = error
-        lock.unlock()
-    }
-
-    var first: Error? {
-        lock.lock()
-        defer { lock.unlock() }
-        return errors.lazy.compactMap { $0 }.first
+    /// Renders page template `template` with `view` and writes it to `relativePath`.
+    func render(_ template: String, _ view: some PageView, to relativePath: String, step: SiteStep) throws {
+        let html = try templates.render(template, view, step: step, path: relativePath)
+        try write(Data(html.utf8), to: relativePath, step: step)
     }
 }

@@ -7,8 +7,8 @@ import Mustache
 /// empty string later, which is what Mustache does with an unknown partial) when a page template is
 /// missing or a template refers to a partial that does not exist.
 struct TemplateSet {
-    /// Page templates the writer renders.
-    static let pages = ["index", "dictionary", "feature"]
+    /// Page templates the writer renders: the index and every page family's.
+    static let pages = ["index"] + pageFamilies.flatMap { $0.pageTemplates }
 
     let library: MustacheLibrary
     let folder: URL
@@ -74,9 +74,15 @@ struct TemplateSet {
         return names
     }
 
-    /// Renders page template `name` with `object`.
-    func render(_ name: String, _ object: Any, step: SiteStep, path: String) throws -> String {
-        guard let html = library.render(object, withTemplate: name) else {
+    /// Renders page template `name` with `view`.
+    func render(_ name: String, _ view: some PageView, step: SiteStep, path: String) throws -> String {
+        let tree: [String: Any]
+        do {
+            tree = try MustacheTree.tree(view)
+        } catch {
+            throw SiteError.template(step: step, path: path, reason: "cannot prepare the page's values: \(error)")
+        }
+        guard let html = library.render(tree, withTemplate: name) else {
             throw SiteError.template(step: step, path: folder.appendingPathComponent(name + ".mustache").path, reason: "template not loaded")
         }
         return html

@@ -1,6 +1,7 @@
 import Foundation
 import LoupeCore
 import LoupeModel
+import LoupeFindings
 import Testing
 @testable import LoupeAnalysis
 

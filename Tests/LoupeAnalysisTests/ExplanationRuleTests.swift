@@ -3,6 +3,7 @@ import LoupeCore
 import LoupeModel
 import Testing
 @testable import LoupeAnalysis
+import LoupeToyWorld
 
 /// Synthetic features over synthetic documents, cut into windows and split like a report does.
 enum ExplanationFixtures {

@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeFindings
 import Testing
 @testable import LoupeAnalysis
 

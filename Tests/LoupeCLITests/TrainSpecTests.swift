@@ -1,6 +1,7 @@
 import Foundation
 import LoupeCore
 import LoupeModel
+import LoupeReport
 import Testing
 @testable import LoupeCLI
 
@@ -56,10 +57,10 @@ import Testing
 
     @Test func brokenYAMLAndMissingFilesAreReported() throws {
         let broken = try write("model: {layers: 2\n  width: [")
-        #expect(throws: CLIError.self) { try TrainSpec.load(url: broken, vocabularySize: 50) }
+        #expect(throws: BuildError.self) { try TrainSpec.load(url: broken, vocabularySize: 50) }
         let list = try write("- 1\n- 2\n")
-        #expect(throws: CLIError.self) { try TrainSpec.load(url: list, vocabularySize: 50) }
-        #expect(throws: CLIError.self) { try TrainSpec.load(url: URL(fileURLWithPath: "/nonexistent/train.yaml"), vocabularySize: 50) }
+        #expect(throws: BuildError.self) { try TrainSpec.load(url: list, vocabularySize: 50) }
+        #expect(throws: BuildError.self) { try TrainSpec.load(url: URL(fileURLWithPath: "/nonexistent/train.yaml"), vocabularySize: 50) }
     }
 
     @Test func trainingFromASpecWritesACheckpointAndResumes() throws {
@@ -72,7 +73,7 @@ import Testing
         }
         let scores = try String(contentsOf: output.appendingPathComponent("evaluation.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(scores.count == 5)
-        #expect(scores.allSatisfy { $0.contains("\"accuracy\"") && $0.contains("\"logit_diff\"") && $0.contains("\"n\": 8") })
+        #expect(scores.allSatisfy { $0.contains("\"accuracy\"") && $0.contains("\"logit_diff\"") && $0.contains("\"n\":8") })
         // A second run finds the finished checkpoint and takes no further step.
         var again = try LoupeCommand.parseAsRoot(["train", url.path, "--quiet"])
         try again.run()

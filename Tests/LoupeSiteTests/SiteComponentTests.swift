@@ -1,5 +1,5 @@
 import Foundation
-import LoupeAnalysis
+import LoupeFindings
 import Testing
 @testable import LoupeSite
 
@@ -33,23 +33,23 @@ struct SiteComponentTests {
     }
 
     @Test func shadingMapsActivationToNineLevels() {
-        #expect(ViewModelBuilder.shade(0, scale: 2) == nil)
-        #expect(ViewModelBuilder.shade(-1, scale: 2) == nil)
-        #expect(ViewModelBuilder.shade(.nan, scale: 2) == nil)
-        #expect(ViewModelBuilder.shade(0.001, scale: 2) == 1)
-        #expect(ViewModelBuilder.shade(1, scale: 2) == 5)
-        #expect(ViewModelBuilder.shade(2, scale: 2) == 9)
-        #expect(ViewModelBuilder.shade(5, scale: 2) == 9)
+        #expect(AtlasViewBuilder.shade(0, scale: 2) == nil)
+        #expect(AtlasViewBuilder.shade(-1, scale: 2) == nil)
+        #expect(AtlasViewBuilder.shade(.nan, scale: 2) == nil)
+        #expect(AtlasViewBuilder.shade(0.001, scale: 2) == 1)
+        #expect(AtlasViewBuilder.shade(1, scale: 2) == 5)
+        #expect(AtlasViewBuilder.shade(2, scale: 2) == 9)
+        #expect(AtlasViewBuilder.shade(5, scale: 2) == 9)
     }
 
     @Test func examplesToleratePartialData() {
         // Fewer activations than tokens and a focus outside the window must not trap.
         let example = ActivationExample(document: 1, position: 2, tokens: ["a", "b", "c"], activations: [1], focus: 9)
-        let view = ViewModelBuilder.example(example, scale: 1)
-        #expect(view.tokens.count == 3)
-        #expect(view.tokens[0].tokClass == "a9")
-        #expect(view.tokens[1].plain && view.tokens[1].tokClass.isEmpty && view.tokens[1].tokTitle.isEmpty)
-        #expect(view.exValue == "0")
+        let tokens = AtlasViewBuilder.tokens(example, scale: 1)
+        #expect(tokens.count == 3)
+        #expect(tokens[0].tokClass == "a9")
+        #expect(tokens[1].plain && tokens[1].tokClass.isEmpty && tokens[1].tokTitle.isEmpty)
+        #expect(AtlasViewBuilder.example(example, scale: 1).exValue == "0")
     }
 
     @Test func barChartIsEscapedDeterministicSVG() {
@@ -142,7 +142,7 @@ struct SiteExampleMarkupTests {
             tokens: [" a", "<script>", "\"><img src=x onerror=y>", "\u{202E}", "{{m}}"],
             activations: [0, 2, 0, 1, -0.5], focus: 1
         )
-        let view = ViewModelBuilder.example(example, scale: 2)
+        let view = AtlasViewBuilder.example(example, scale: 2)
         #expect(view.exTokensHTML == " a<span class=\"a9 f\" title=\"2.000\">&lt;script&gt;</span>&quot;&gt;&lt;img src=x onerror=y&gt;<span class=\"a5\" title=\"1.000\">⟨U+202E⟩</span><span title=\"-0.5000\">{{m}}</span>")
         #expect(view.exValue == "2.00")
         #expect(view.exWhere == "doc 3 · pos 9")
@@ -151,60 +151,77 @@ struct SiteExampleMarkupTests {
 
 @Suite("Site view models")
 struct SiteViewModelTests {
-    /// Every stored field of `value` must be answered by its Mustache look-up, or templates would
-    /// silently render nothing for it.
-    func expectLookupsCoverFields(_ value: some MustacheParentProbe, file: String = #fileID) {
-        for child in Mirror(reflecting: value).children {
+    /// Every name a template uses (`{{name}}`, `{{{name}}}`, `{{#name}}`, `{{^name}}`, each part of
+    /// `a.b`), partials and comments aside.
+    func templateNames() throws -> Set<String> {
+        let folder = SiteResources.standard().templates
+        var names = Set<String>()
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".mustache") {
+            var rest = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)[...]
+            while let open = rest.range(of: "{{") {
+                rest = rest[open.upperBound...]
+                guard let close = rest.range(of: "}}") else { break }
+                var tag = rest[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+                rest = rest[close.upperBound...]
+                guard let first = tag.first, first != ">", first != "!", first != "/" else { continue }
+                tag = tag.trimmingCharacters(in: CharacterSet(charactersIn: "{}#^&"))
+                names.formUnion(tag.split(separator: ".").map(String.init))
+            }
+        }
+        return names
+    }
+
+    /// Every key of a Mustache tree, at any depth.
+    func keys(_ value: Any) -> Set<String> {
+        if let dictionary = value as? [String: Any] {
+            return dictionary.reduce(into: Set(dictionary.keys)) { $0.formUnion(keys($1.value)) }
+        }
+        if let array = value as? [Any] { return array.reduce(into: Set<String>()) { $0.formUnion(keys($1)) } }
+        return []
+    }
+
+    /// Every stored field of a view appears in its tree unless it is `nil`.
+    func expectFieldsInTree(_ view: some PageView) throws {
+        let tree = try MustacheTree.tree(view)
+        for child in Mirror(reflecting: view).children {
             guard let label = child.label else { continue }
             let isNil = Mirror(reflecting: child.value).displayStyle == .optional && Mirror(reflecting: child.value).children.isEmpty
-            #expect(isNil || value.lookup(label) != nil, "\(type(of: value)).\(label) is not answered")
+            #expect(isNil || tree[label] != nil, "\(type(of: view)).\(label) is not in the tree")
         }
     }
 
-    @Test func everyFieldIsVisibleToTemplates() throws {
+    @Test func everyTemplateNameIsAnsweredByAView() throws {
         let findings = SiteFixtures.report()
         let dictionary = findings.dictionaries[0]
         let features = dictionary.features
-        let page = ViewModelBuilder.featurePage(features[1], dictionary: dictionary, findings: findings,
+        let page = AtlasViewBuilder.featurePage(features[1], dictionary: dictionary, findings: findings,
                                                 previous: features[0], next: features[2], existing: Set(features.map(\.index)))
-        expectLookupsCoverFields(page)
-        expectLookupsCoverFields(page.page)
-        try expectLookupsCoverFields(#require(page.page.crumbs.first))
-        try expectLookupsCoverFields(#require(page.explanation))
-        try expectLookupsCoverFields(#require(page.stats.first))
-        let logit = try #require(page.logit)
-        expectLookupsCoverFields(logit)
-        try expectLookupsCoverFields(#require(logit.promoted.first))
-        try expectLookupsCoverFields(#require(page.topExamples.first))
-        try expectLookupsCoverFields(#require(page.topExamples.first?.tokens.first))
-        try expectLookupsCoverFields(#require(page.intervals.first))
-        try expectLookupsCoverFields(#require(page.neighbours.first))
-        let index = ViewModelBuilder.index(findings: findings, summaryHTML: "<p>x</p>")
-        expectLookupsCoverFields(index)
-        try expectLookupsCoverFields(#require(index.dictionaries.first))
-        let table = ViewModelBuilder.dictionaryPage(dictionary, findings: findings)
-        expectLookupsCoverFields(table)
-        try expectLookupsCoverFields(#require(table.page.scripts.first))
+        #expect(page.explanation != nil && page.logit != nil && page.prevHref != nil && page.nextHref != nil)
+        let index = IndexPageView(findings: findings, summaryHTML: "<p>x</p>")
+        let table = AtlasViewBuilder.dictionaryPage(dictionary, findings: findings)
+        var answered = Set<String>()
+        for tree in [try MustacheTree.tree(page), try MustacheTree.tree(index), try MustacheTree.tree(table)] {
+            answered.formUnion(keys(tree))
+        }
+        let missing = try templateNames().subtracting(answered)
+        #expect(missing.isEmpty, "template names no view answers: \(missing.sorted())")
+        try expectFieldsInTree(page)
+        try expectFieldsInTree(page.page)
+        try expectFieldsInTree(try #require(page.topExamples.first))
+        try expectFieldsInTree(index)
+        try expectFieldsInTree(table)
+    }
+
+    @Test func treesHoldPlainValuesAndLeaveNilOut() throws {
+        let crumb = try MustacheTree.tree(CrumbView(crumbHref: nil, crumbLabel: "a <b>"))
+        #expect(crumb.count == 1 && crumb["crumbLabel"] as? String == "a <b>")
+        let fact = try MustacheTree.tree(FactView(factLabel: "L", factValue: "1", factHint: "h"))
+        #expect(fact["factHint"] as? String == "h")
+        let findings = SiteFixtures.report()
+        let index = try MustacheTree.tree(IndexPageView(findings: findings, summaryHTML: ""))
+        #expect(index["hasDictionaries"] as? Bool == true)
+        let rows = try #require(index["dictionaries"] as? [Any])
+        #expect(rows.count == findings.dictionaries.count)
+        #expect((rows.first as? [String: Any])?["dictID"] as? String == findings.dictionaries[0].id)
     }
 }
-
-/// The view models' Mustache look-up, under a name the test can call.
-protocol MustacheParentProbe {
-    func lookup(_ name: String) -> Any?
-}
-
-extension CrumbView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension ScriptView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension FactView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension PageChrome: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension DictionaryView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension IndexPageView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension DictionaryPageView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension TokenView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension ExampleView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension IntervalView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension WeightView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension LogitView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension LinkView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension ExplanationView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }
-extension FeaturePageView: MustacheParentProbe { func lookup(_ name: String) -> Any? { child(named: name) } }

@@ -1,5 +1,5 @@
 import Foundation
-import LoupeAnalysis
+import LoupeFindings
 @testable import LoupeSite
 
 /// Hand-written findings for the site tests: a few realistic features and one full of hostile strings.
@@ -93,7 +93,7 @@ enum SiteFixtures {
 
     static func dictionary(id: String, features: [FeatureFindings], quality: Bool = true) -> DictionaryFindings {
         DictionaryFindings(
-            id: id, hook: "blocks.1.hook_resid_post", kind: quality ? "topk" : "neurons",
+            id: id, hook: "blocks.1.hook_resid_post", kind: quality ? .topk : .neurons,
             source: quality ? "trained by Loupe" : "neurons", inputWidth: 64, width: features.count,
             quality: quality ? DictionaryQuality(
                 meanSquaredError: 0.0123, fractionOfVarianceExplained: 0.912, meanL0: 16, deadFraction: 0.03,

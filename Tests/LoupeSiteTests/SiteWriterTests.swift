@@ -1,5 +1,5 @@
 import Foundation
-import LoupeAnalysis
+import LoupeFindings
 import Testing
 @testable import LoupeSite
 
@@ -136,7 +136,8 @@ struct SiteWriterTests {
             #expect(!lower.contains("<b>"), "\(page): <b> from the report name")
             #expect(!html.unicodeScalars.contains { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) },
                     "\(page): raw bidi control")
-            #expect(!html.contains("{{{triple}}}") || html.contains("{{{triple}}}"))  // literal either way, never interpreted
+            // Mustache syntax appears only as data ({{mustache}}, {{{triple}}}), never as an unrendered tag.
+            #expect(!["{{#", "{{/", "{{^", "{{>", "{{page", "{{exTokensHTML"].contains { html.contains($0) }, "\(page): unrendered tag")
         }
         // Hostile tokens are shown, escaped, inside the examples' token runs.
         #expect(hostilePage.contains("\">&lt;script&gt;alert(1)&lt;/script&gt;</span>"))
@@ -228,14 +229,14 @@ struct SiteWriterTests {
         let before = try snapshot(site)
         let (root, resources) = try copyOfResources()
         defer { try? FileManager.default.removeItem(at: root) }
-        try Data("{{#explanation}}unclosed".utf8).write(to: resources.templates.appendingPathComponent("feature.mustache"))
+        try Data("{{#explanation}}unclosed".utf8).write(to: resources.templates.appendingPathComponent("atlas-feature.mustache"))
 
         let changed = ReportFindings(name: "changed", model: SiteFixtures.report().model, corpus: SiteFixtures.report().corpus, dictionaries: [])
         #expect {
             try SiteWriter.write(findings: changed, summaryMarkdown: "# changed", to: site, resources: resources)
         } throws: { error in
             guard let error = error as? SiteError else { return false }
-            return error.step == .loadTemplates && error.path.hasSuffix("feature.mustache")
+            return error.step == .loadTemplates && error.path.hasSuffix("atlas-feature.mustache")
         }
         #expect(try snapshot(site) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: site.deletingLastPathComponent().path) == ["site"])
@@ -244,7 +245,7 @@ struct SiteWriterTests {
     @Test func missingPartialIsATemplateError() throws {
         let (root, resources) = try copyOfResources()
         defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.removeItem(at: resources.templates.appendingPathComponent("example.mustache"))
+        try FileManager.default.removeItem(at: resources.templates.appendingPathComponent("atlas-example.mustache"))
         let out = root.appendingPathComponent("site")
         #expect {
             try SiteWriter.write(findings: SiteFixtures.report(), summaryMarkdown: "", to: out, resources: resources)
@@ -369,7 +370,7 @@ struct SiteWriterTests {
     @Test func resourcesCanBeOverriddenFromTheEnvironment() {
         let standard = SiteResources.standard(environment: [:])
         #expect(standard.templates.lastPathComponent == "Templates")
-        #expect(FileManager.default.fileExists(atPath: standard.templates.appendingPathComponent("feature.mustache").path))
+        #expect(FileManager.default.fileExists(atPath: standard.templates.appendingPathComponent("atlas-feature.mustache").path))
         #expect(FileManager.default.fileExists(atPath: standard.assets.appendingPathComponent("loupe.css").path))
         let custom = SiteResources.standard(environment: ["LOUPE_RESOURCES": "/opt/loupe"])
         #expect(custom.templates.path == "/opt/loupe/Templates")

@@ -1,3 +1,4 @@
+import LoupeFindings
 import Foundation
 import LoupeCore
 import LoupeModel

@@ -1,3 +1,4 @@
+import LoupeFindings
 import LoupeCore
 import LoupeModel
 

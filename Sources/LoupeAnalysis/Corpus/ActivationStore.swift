@@ -227,11 +227,12 @@ public struct ActivationStore: Sendable {
     }
 
     private static func checkHook(_ name: String, model: GPT2Model) throws {
-        guard let point = HookPoint(name), (point.layer ?? 0) < model.config.layers else {
-            throw CorpusError.unsupportedHook(name: name, reason: "the model has no such hook point")
-        }
-        if point.site == "attn.hook_attn_scores" || point.site == "attn.hook_pattern" {
+        do {
+            _ = try model.rowWidth(ofHook: name)
+        } catch ModelError.noRowPerToken {
             throw CorpusError.unsupportedHook(name: name, reason: "attention scores and patterns are [B, H, T, T], not one row per token")
+        } catch {
+            throw CorpusError.unsupportedHook(name: name, reason: "the model has no such hook point")
         }
     }
 

@@ -1,3 +1,4 @@
+import LoupeFindings
 import LoupeCore
 
 /// Explains one feature and scores the explanation on held-out windows.

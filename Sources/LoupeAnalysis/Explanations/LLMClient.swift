@@ -76,12 +76,15 @@ public struct LLMConfiguration: Sendable, Equatable {
         self.timeout = timeout > 0 && timeout.isFinite ? timeout : Self.defaultTimeout
     }
 
+    /// The environment variable that names the endpoint; without it, explanations are offline.
+    public static let baseURLVariable = "LOUPE_LLM_BASE_URL"
+
     /// The configuration from `LOUPE_LLM_BASE_URL`, `LOUPE_LLM_API_KEY` and `LOUPE_LLM_MODEL` (default
     /// `gpt-4o-mini`); `LLMError.notConfigured` without a base URL, `invalidBaseURL` for a bad one.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment, timeout: Double = defaultTimeout
     ) throws -> LLMConfiguration {
-        guard let base = environment["LOUPE_LLM_BASE_URL"], !base.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let base = environment[baseURLVariable], !base.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw LLMError.notConfigured
         }
         return try LLMConfiguration(
@@ -136,6 +139,15 @@ public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
         } catch {
             return (nil, "language-model explanations unavailable (\(error)); using offline explanations")
         }
+    }
+
+    /// The client when the environment asks for one (`LOUPE_LLM_BASE_URL` is set), as
+    /// `fromEnvironment` gives it; `(nil, nil)` when it does not, so offline explanations are used
+    /// without a warning.
+    public static func ifRequested(
+        by environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> (client: OpenAIChatClient?, warning: String?) {
+        environment[LLMConfiguration.baseURLVariable] == nil ? (nil, nil) : fromEnvironment(environment)
     }
 
     /// Sends one chat completion request and returns the first choice's message.

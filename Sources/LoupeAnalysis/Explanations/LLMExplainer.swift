@@ -1,3 +1,4 @@
+import LoupeFindings
 import Foundation
 
 /// Asks a language model for a one-sentence explanation of a feature from its explanation windows.

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import LoupeAnalysis
-import LoupeCore
-import LoupeModel
-import LoupeSite
+import LoupeReport
 
 /// `loupe build SPEC`: computes a report's findings (or reuses them when the inputs are unchanged)
 /// and writes its static site to `<report>/site/`.
@@ -30,11 +27,33 @@ public struct BuildCommand: ParsableCommand {
 
     public func run() throws {
         let spec = try ReportSpec.load(url: URL(fileURLWithPath: self.spec))
-        let build = ReportBuild(spec: spec, quiet: quiet)
-        let findings = try build.findings(force: force)
-        let site = spec.directory.appendingPathComponent("site")
-        let summary = ReportSummary.markdown(title: spec.title, findings: findings)
-        try SiteWriter(resources: .standard()).write(findings: findings, summaryMarkdown: summary, to: site)
-        print(site.appendingPathComponent("index.html").path)
+        let printer = BuildProgressPrinter(quiet: quiet)
+        let findings = try Report.build(spec: spec, force: force, progress: printer.receive)
+        try Report.render(findings: findings, title: spec.title, to: spec.siteDirectory)
+        print(spec.siteDirectory.appendingPathComponent("index.html").path)
+    }
+}
+
+/// Shows a build's events on stderr: a progress line per long part, notes as lines of their own.
+final class BuildProgressPrinter {
+    private let quiet: Bool
+    private var line: ProgressLine?
+
+    init(quiet: Bool) {
+        self.quiet = quiet
+    }
+
+    func receive(_ event: BuildEvent) {
+        switch event {
+        case let .started(_, label, total, unit):
+            line = ProgressLine(label, total: total, unit: unit, quiet: quiet)
+        case let .advanced(_, done, detail):
+            line?.update(done, detail: detail)
+        case .finished:
+            line?.finish()
+            line = nil
+        case let .note(_, message):
+            if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        }
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 /// without an unknown token (`"unknown"` absent or null) such scalars are skipped.
 public struct CharacterTokenizer: Tokenizer {
     /// The file name the tokenizer is stored under in a model directory.
-    public static let fileName = "loupe_tokenizer.json"
+    public static let fileName = ModelFiles.loupeTokenizer
 
     /// The tokens, indexed by id.
     public let tokens: [String]

@@ -40,15 +40,15 @@ public enum TokenizerLoader {
     /// With vocab.json + merges.txt, a `tokenizer_config.json` beside them is read too when present
     /// (its `added_tokens_decoder` and `add_prefix_space`).
     public static func load(directory: URL) throws -> any Tokenizer {
-        let tokenizerJSON = directory.appendingPathComponent("tokenizer.json")
+        let tokenizerJSON = directory.appendingPathComponent(ModelFiles.tokenizerJSON)
         if isFile(tokenizerJSON) {
             return try ByteLevelBPETokenizer(tokenizerJSON: tokenizerJSON)
         }
-        let vocab = directory.appendingPathComponent("vocab.json")
-        let merges = directory.appendingPathComponent("merges.txt")
+        let vocab = directory.appendingPathComponent(ModelFiles.vocabulary)
+        let merges = directory.appendingPathComponent(ModelFiles.merges)
         switch (isFile(vocab), isFile(merges)) {
         case (true, true):
-            let config = directory.appendingPathComponent("tokenizer_config.json")
+            let config = directory.appendingPathComponent(ModelFiles.tokenizerConfig)
             return try ByteLevelBPETokenizer(
                 vocabulary: vocab, merges: merges, config: isFile(config) ? config : nil)
         case (true, false):
@@ -60,7 +60,7 @@ public enum TokenizerLoader {
         case (false, false):
             break
         }
-        let loupe = directory.appendingPathComponent(CharacterTokenizer.fileName)
+        let loupe = directory.appendingPathComponent(ModelFiles.loupeTokenizer)
         if isFile(loupe) {
             return try loadLoupeTokenizer(loupe)
         }

@@ -82,7 +82,7 @@ public struct Trainer: Sendable {
         let model = try GPT2Model.load(directory: directory)
         guard model.config == config else {
             throw ModelError.invalidConfig(
-                path: directory.appendingPathComponent("config.json").path, key: nil,
+                path: directory.appendingPathComponent(ModelFiles.config).path, key: nil,
                 reason: "the checkpoint's model shape differs from the training spec; remove the directory or restart")
         }
         let state = try SafetensorsFile(url: optimizerURL)

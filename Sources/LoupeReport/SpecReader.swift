@@ -1,31 +1,42 @@
 import Foundation
 import Yams
 
-/// Reads typed values from a parsed YAML mapping and reports problems by their dotted key
-/// (e.g. `training.learning_rate`), rejecting keys it does not know.
-struct SpecReader {
-    let path: String
-    let prefix: String
-    let mapping: [String: Any]
+/// Reads typed values from a parsed YAML spec (`report.yaml`, `train.yaml`) and reports problems
+/// by their dotted key (e.g. `training.learning_rate`), rejecting keys it does not know. Every
+/// problem is a `BuildError` of step `spec` naming the file and the key.
+public struct SpecReader {
+    /// The spec file.
+    public let path: String
+    /// The dotted key of this mapping (`""` at the top level, `"corpus."` inside `corpus`).
+    public let prefix: String
+    /// The mapping's values, as Yams parsed them.
+    public let mapping: [String: Any]
+
+    public init(path: String, prefix: String, mapping: [String: Any]) {
+        self.path = path
+        self.prefix = prefix
+        self.mapping = mapping
+    }
 
     /// Parses the YAML file at `url` into its top-level mapping.
-    static func load(url: URL) throws -> SpecReader {
+    public static func load(url: URL) throws -> SpecReader {
+        let fail = { (reason: String) in BuildError(step: .spec, path: url.path, reason: reason) }
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw CLIError.unreadableInput(path: url.path, reason: (error as NSError).localizedDescription)
+            throw fail("cannot read: \((error as NSError).localizedDescription)")
         }
         let parsed: Any?
         do {
             parsed = try Yams.load(yaml: text)
         } catch let error as YamlError {
-            throw CLIError.invalidSpec(path: url.path, key: nil, reason: "not valid YAML: \(Self.describe(error))")
+            throw fail("not valid YAML: \(Self.describe(error))")
         } catch {
-            throw CLIError.invalidSpec(path: url.path, key: nil, reason: "not valid YAML")
+            throw fail("not valid YAML")
         }
         guard let mapping = parsed as? [String: Any] else {
-            throw CLIError.invalidSpec(path: url.path, key: nil, reason: "the top level must be a mapping of keys to values")
+            throw fail("the top level must be a mapping of keys to values")
         }
         return SpecReader(path: url.path, prefix: "", mapping: mapping)
     }
@@ -37,25 +48,26 @@ struct SpecReader {
 
     private func key(_ name: String) -> String { prefix + name }
 
-    private func fail(_ name: String, _ reason: String) -> CLIError {
-        .invalidSpec(path: path, key: key(name), reason: reason)
+    private func fail(_ name: String, _ reason: String) -> BuildError {
+        BuildError(step: .spec, path: path, reason: "key '\(key(name))': \(reason)")
     }
 
     /// Throws for any key not in `known`.
-    func rejectUnknownKeys(_ known: Set<String>) throws {
+    public func rejectUnknownKeys(_ known: Set<String>) throws {
         if let unknown = mapping.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail(unknown, "unknown key (expected one of \(known.sorted().joined(separator: ", ")))")
         }
     }
 
     /// The nested mapping `name` (empty when absent).
-    func section(_ name: String) throws -> SpecReader {
+    public func section(_ name: String) throws -> SpecReader {
         guard let value = mapping[name] else { return SpecReader(path: path, prefix: key(name) + ".", mapping: [:]) }
         guard let nested = value as? [String: Any] else { throw fail(name, "must be a mapping") }
         return SpecReader(path: path, prefix: key(name) + ".", mapping: nested)
     }
 
-    func integer(_ name: String, default fallback: Int? = nil, range: ClosedRange<Int> = 1...Int.max) throws -> Int {
+    /// The whole number at `name` (`fallback` when absent), checked against `range`.
+    public func integer(_ name: String, default fallback: Int? = nil, range: ClosedRange<Int> = 1...Int.max) throws -> Int {
         guard let value = mapping[name] else {
             if let fallback { return fallback }
             throw fail(name, "missing")
@@ -65,7 +77,8 @@ struct SpecReader {
         return number
     }
 
-    func number(_ name: String, default fallback: Double, range: ClosedRange<Double>) throws -> Double {
+    /// The number at `name` (`fallback` when absent), checked against `range`.
+    public func number(_ name: String, default fallback: Double, range: ClosedRange<Double>) throws -> Double {
         guard let value = mapping[name] else { return fallback }
         let number: Double
         if let double = value as? Double { number = double } else if let int = value as? Int { number = Double(int) } else {
@@ -75,7 +88,8 @@ struct SpecReader {
         return number
     }
 
-    func string(_ name: String, default fallback: String? = nil, allowed: [String]? = nil) throws -> String {
+    /// The non-empty string at `name` (`fallback` when absent), one of `allowed` if given.
+    public func string(_ name: String, default fallback: String? = nil, allowed: [String]? = nil) throws -> String {
         guard let value = mapping[name] else {
             if let fallback { return fallback }
             throw fail(name, "missing")
@@ -87,6 +101,13 @@ struct SpecReader {
         return text
     }
 
-    /// Raises a spec error for `name` with `reason` (for checks across several keys).
-    func invalid(_ name: String, _ reason: String) -> CLIError { fail(name, reason) }
+    /// `true` or `false` at `name` (`fallback` when absent).
+    public func boolean(_ name: String, default fallback: Bool) throws -> Bool {
+        guard let value = mapping[name] else { return fallback }
+        guard let flag = value as? Bool else { throw fail(name, "'\(value)' is not true or false") }
+        return flag
+    }
+
+    /// A spec error for `name` with `reason` (for checks across several keys).
+    public func invalid(_ name: String, _ reason: String) -> BuildError { fail(name, reason) }
 }

@@ -1,11 +1,11 @@
 import Foundation
-import LoupeAnalysis
+import LoupeFindings
 
 /// The data behind a dictionary's feature table, written as `features.js`:
 /// `window.LOUPE_FEATURES = [...];` with one object per feature.
 ///
 /// Browsers refuse `fetch` on `file://`, so the table page loads this file with `<script src>`.
-/// The JSON comes from `JSONEncoder` (sorted keys), never from string concatenation of data.
+/// The JSON comes from `JSONWriter` (sorted keys), never from string concatenation of data.
 ///
 /// Keys (short, since an atlas can hold tens of thousands of features):
 /// `i` index, `e` explanation (or null), `d` density, `m` max activation, `s` detection score (or null),
@@ -51,9 +51,7 @@ enum FeatureTableData {
 
     /// The contents of `features.js` for one dictionary.
     static func script(for dictionary: DictionaryFindings) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = try encoder.encode(dictionary.features.map(FeatureTableRow.init))
+        let json = try JSONWriter.encode(dictionary.features.map(FeatureTableRow.init))
         var data = Data("window.\(globalName) = ".utf8)
         // JSON is valid JavaScript; escape the two line separators old engines reject inside strings.
         let text = String(decoding: json, as: UTF8.self)

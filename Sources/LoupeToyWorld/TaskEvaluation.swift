@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 
 /// Accuracy and logit difference of a model on a task's examples.
@@ -20,12 +21,41 @@ public struct TaskScore: Sendable, Codable, Equatable {
         self.logitDiff = logitDiff
         self.n = n
     }
+
+    /// The JSON keys of a score (`loupe eval-tasks` prints one object per line).
+    enum CodingKeys: String, CodingKey {
+        case task, accuracy, logitDiff = "logit_diff", n
+    }
+
+    /// `{"accuracy":…,"logit_diff":…,"n":…,"task":…}` with the figures rounded to 4 decimals.
+    public func jsonLine() throws -> String {
+        let rounded = { (value: Double) in (value * 10_000).rounded() / 10_000 }
+        return try JSONWriter.line(TaskScore(task: task, accuracy: rounded(accuracy), logitDiff: rounded(logitDiff), n: n))
+    }
 }
 
 /// Scores a model on toy-task examples from its next-token logits at the last prompt position.
 public enum TaskEvaluation {
     /// Largest number of prompts per forward pass.
     public static let batchSize = 64
+
+    /// Seed of the held-out evaluation prompts, a stream training batches never draw from.
+    public static let heldOutSeed: UInt64 = 0xE7A1_0000_0000_0001
+
+    /// Scores `model` on every task of `world` with `examples` held-out prompts per task (task `i`'s
+    /// prompts drawn from `heldOutSeed + i`); `progress` is called after each task with the count done.
+    public static func heldOutScores(
+        model: GPT2Model, world: ToyWorld, examples: Int, progress: (Int) -> Void = { _ in }
+    ) throws -> [TaskScore] {
+        var scores: [TaskScore] = []
+        for (index, task) in world.tasks.enumerated() {
+            var rng = SeededRandom(seed: heldOutSeed &+ UInt64(index))
+            let prompts = (0..<examples).map { _ in task.example(rng: &rng) }
+            scores.append(try evaluate(model: model, task: task, examples: prompts))
+            progress(index + 1)
+        }
+        return scores
+    }
 
     /// Runs every example's clean prompt through the model (prompts of equal length batched together) and
     /// scores the last position's logits with `score`. With no examples, accuracy and logitDiff are 0.

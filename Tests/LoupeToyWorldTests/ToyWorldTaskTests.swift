@@ -1,7 +1,7 @@
 import LoupeCore
 import LoupeModel
 import Testing
-@testable import LoupeAnalysis
+@testable import LoupeToyWorld
 
 @Suite("ToyWorld: task examples")
 struct ToyWorldTaskTests {

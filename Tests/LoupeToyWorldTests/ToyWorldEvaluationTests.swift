@@ -2,7 +2,7 @@ import Foundation
 import LoupeCore
 import LoupeModel
 import Testing
-@testable import LoupeAnalysis
+@testable import LoupeToyWorld
 
 @Suite("ToyWorld: task evaluation")
 struct ToyWorldEvaluationTests {
@@ -115,5 +115,31 @@ struct ToyWorldEvaluationTests {
         #expect(score.n == 4)
         #expect(score.accuracy == 0.75)
         #expect(abs(score.logitDiff - (3 * 10 - 10) / 4.0) < 1e-4)
+    }
+}
+
+/// Held-out scores of every task, as `loupe eval-tasks` and `loupe train` print them.
+@Suite struct HeldOutScoreTests {
+    @Test func scoresEveryTaskOfAToyWorldModel() throws {
+        let world = ToyWorld()
+        let config = GPT2Config(vocabularySize: world.vocabulary.count, contextLength: 40, width: 16, heads: 2, layers: 1)
+        var finished: [Int] = []
+        let scores = try TaskEvaluation.heldOutScores(
+            model: GPT2Model(config: config, weights: .random(config: config, seed: 1)), world: world, examples: 6,
+            progress: { finished.append($0) })
+        #expect(scores.map(\.task) == ["ioi", "greater_than", "counting", "induction", "docstring"])
+        #expect(finished == [1, 2, 3, 4, 5])
+        for score in scores {
+            #expect(score.n == 6 && (0...1).contains(score.accuracy) && score.logitDiff.isFinite)
+            let line = try score.jsonLine()
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == ["task", "accuracy", "logit_diff", "n"])
+            #expect(object["task"] as? String == score.task)
+        }
+    }
+
+    @Test func jsonLinesAreEscapedSortedAndRounded() throws {
+        let score = TaskScore(task: "a \"quoted\"\ntask", accuracy: 0.123456, logitDiff: -2.000049, n: 3)
+        #expect(try score.jsonLine() == #"{"accuracy":0.1235,"logit_diff":-2,"n":3,"task":"a \"quoted\"\ntask"}"#)
     }
 }

@@ -40,7 +40,7 @@ struct InputFingerprint {
             do {
                 add(try Data(contentsOf: file, options: .alwaysMapped))
             } catch {
-                throw CLIError.unreadableInput(path: file.path, reason: (error as NSError).localizedDescription)
+                throw BuildError(step: .cache, path: file.path, reason: "cannot read: \((error as NSError).localizedDescription)")
             }
         }
     }

@@ -1,3 +1,91 @@
+// The feature atlas: per hook point, a dictionary's (or the neurons') statistics, examples,
+// logit effects, neighbours and explanations.
+
+/// The atlas of one dictionary (or of a hook's neurons) at one hook point.
+public struct DictionaryFindings: Codable, Sendable, Equatable {
+    /// A short identifier usable in file names (e.g. `blocks.2.hook_resid_post-topk`).
+    public var id: String
+    /// TransformerLens hook name.
+    public var hook: String
+    /// The dictionary's architecture, or `neurons` for the hook's own units.
+    public var kind: DictionaryKind
+    /// Where the dictionary came from (a SAELens directory, `trained by Loupe`, or `neurons`).
+    public var source: String
+    /// Input width (the hook's last dimension).
+    public var inputWidth: Int
+    /// Number of features.
+    public var width: Int
+    /// Reconstruction quality; `nil` for neurons.
+    public var quality: DictionaryQuality?
+    /// Median detection and simulation scores over the explained features.
+    public var medianDetection: Double?
+    public var medianSimulation: Double?
+    /// One entry per feature, in index order.
+    public var features: [FeatureFindings]
+
+    public init(
+        id: String, hook: String, kind: DictionaryKind, source: String, inputWidth: Int, width: Int,
+        quality: DictionaryQuality?, medianDetection: Double?, medianSimulation: Double?, features: [FeatureFindings]
+    ) {
+        self.id = id
+        self.hook = hook
+        self.kind = kind
+        self.source = source
+        self.inputWidth = inputWidth
+        self.width = width
+        self.quality = quality
+        self.medianDetection = medianDetection
+        self.medianSimulation = medianSimulation
+        self.features = features
+    }
+}
+
+/// How well a dictionary reconstructs its hook, over the corpus.
+public struct DictionaryQuality: Codable, Sendable, Equatable {
+    /// Mean squared error per value.
+    public var meanSquaredError: Double
+    /// 1 − (residual variance / activation variance).
+    public var fractionOfVarianceExplained: Double
+    /// Mean number of active features per token.
+    public var meanL0: Double
+    /// Fraction of features that never fire on the corpus.
+    public var deadFraction: Double
+    /// Next-token cross-entropy of the model as is, with the reconstruction spliced in at the hook,
+    /// and with the hook zeroed.
+    public var cleanLoss: Double
+    public var reconstructedLoss: Double
+    public var zeroAblatedLoss: Double
+    /// (zero-ablated − reconstructed) / (zero-ablated − clean): 1 when the reconstruction loses nothing.
+    public var lossRecovered: Double
+
+    public init(
+        meanSquaredError: Double, fractionOfVarianceExplained: Double, meanL0: Double, deadFraction: Double,
+        cleanLoss: Double, reconstructedLoss: Double, zeroAblatedLoss: Double, lossRecovered: Double
+    ) {
+        self.meanSquaredError = meanSquaredError
+        self.fractionOfVarianceExplained = fractionOfVarianceExplained
+        self.meanL0 = meanL0
+        self.deadFraction = deadFraction
+        self.cleanLoss = cleanLoss
+        self.reconstructedLoss = reconstructedLoss
+        self.zeroAblatedLoss = zeroAblatedLoss
+        self.lossRecovered = lossRecovered
+    }
+}
+
+/// What a hook's features are: the latents of a sparse dictionary of one SAELens architecture, or
+/// the hook's own units.
+public enum DictionaryKind: String, Codable, Sendable, CaseIterable {
+    /// ReLU dictionary (SAELens `standard`).
+    case standard
+    /// TopK dictionary.
+    case topk
+    /// JumpReLU dictionary.
+    case jumprelu
+    /// The hook's own units (neurons), no dictionary.
+    case neurons
+}
+
 /// Everything the atlas shows about one feature (a dictionary latent or a neuron).
 public struct FeatureFindings: Codable, Sendable, Equatable {
     /// Index in the dictionary.

@@ -2,7 +2,7 @@ import Foundation
 import LoupeCore
 import LoupeModel
 import Testing
-@testable import LoupeAnalysis
+@testable import LoupeToyWorld
 
 @Suite("ToyWorld: vocabulary, sequences, documents")
 struct ToyWorldTests {

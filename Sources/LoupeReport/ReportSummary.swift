@@ -1,10 +1,11 @@
 import Foundation
-import LoupeAnalysis
+import LoupeFindings
 
 /// The Markdown summary of a report (`summary.md`): readable on its own, e.g. pasted into a review.
-enum ReportSummary {
+/// Every string from data is escaped, so a token cannot become a link, emphasis or HTML.
+public enum ReportSummary {
     /// Writes the summary of `findings` under the report's `title`.
-    static func markdown(title: String, findings: ReportFindings) -> String {
+    public static func markdown(title: String, findings: ReportFindings) -> String {
         var lines: [String] = ["# \(escape(title))", ""]
         let model = findings.model
         let corpus = findings.corpus
@@ -14,7 +15,7 @@ enum ReportSummary {
                 + "(\(corpus.tokens) tokens, windows of \(corpus.contextLength)).")
         lines.append("")
         for dictionary in findings.dictionaries {
-            lines.append("## `\(dictionary.hook)` — \(dictionary.width) \(dictionary.kind == "neurons" ? "neurons" : "features (\(dictionary.kind))")")
+            lines.append("## `\(dictionary.hook)` — \(dictionary.width) \(dictionary.kind == .neurons ? "neurons" : "features (\(dictionary.kind.rawValue))")")
             lines.append("")
             lines.append("Source: \(escape(dictionary.source)).")
             lines.append("")
@@ -40,14 +41,13 @@ enum ReportSummary {
             }
             lines.append("")
             let best = dictionary.features
-                .filter { $0.explanation != nil }
-                .sorted { ($0.explanation!.detection, -$0.index) > ($1.explanation!.detection, -$1.index) }
+                .compactMap { feature in feature.explanation.map { (feature, $0) } }
+                .sorted { ($0.1.detection, -$0.0.index) > ($1.1.detection, -$1.0.index) }
                 .prefix(5)
             if !best.isEmpty {
                 lines.append("Best-explained features:")
                 lines.append("")
-                for feature in best {
-                    let explanation = feature.explanation!
+                for (feature, explanation) in best {
                     lines.append("- feature \(feature.index): \(escape(explanation.text)) (detection \(format(explanation.detection)), simulation \(format(explanation.simulation)), density \(percent(feature.density)))")
                 }
                 lines.append("")
@@ -61,7 +61,7 @@ enum ReportSummary {
     static func percent(_ value: Double) -> String { String(format: "%.1f %%", 100 * value) }
 
     /// Escapes Markdown syntax in text from data, so tokens cannot become links, emphasis or HTML.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
             if "\\`*_{}[]()#+-.!<>|~&\"".contains(character) { out.append("\\") }

@@ -1,0 +1,34 @@
+import Foundation
+import LoupeFindings
+
+/// Findings saved as `findings-<fingerprint>.json` in a report's `findings/` folder, so a build
+/// whose inputs are unchanged re-renders the site without running the model.
+struct FindingsCache {
+    let directory: URL
+
+    func file(fingerprint: String) -> URL {
+        directory.appendingPathComponent("findings-\(fingerprint).json")
+    }
+
+    /// The cached findings of these inputs, if they exist, decode and have the current schema version.
+    func findings(fingerprint: String) -> ReportFindings? {
+        guard let data = try? Data(contentsOf: file(fingerprint: fingerprint)),
+              let findings = try? JSONDecoder().decode(ReportFindings.self, from: data),
+              findings.schemaVersion == ReportFindings.currentSchemaVersion
+        else { return nil }
+        return findings
+    }
+
+    /// Saves `findings` under `fingerprint` and removes findings of earlier inputs, which can never match again.
+    func store(_ findings: ReportFindings, fingerprint: String) throws {
+        let target = file(fingerprint: fingerprint)
+        try withStep(.cache, path: directory.path) {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try JSONWriter.encode(findings).write(to: target, options: .atomic)
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for stale in names where stale.hasPrefix("findings-") && stale.hasSuffix(".json") && stale != target.lastPathComponent {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(stale))
+        }
+    }
+}

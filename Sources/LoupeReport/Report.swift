@@ -1,0 +1,53 @@
+import Foundation
+import LoupeFindings
+import LoupeSite
+
+/// A report, from spec to site: the library behind `loupe build`.
+///
+/// ```swift
+/// let spec = try ReportSpec.load(url: URL(fileURLWithPath: "Reports/demo/report.yaml"))
+/// let findings = try Report.build(spec: spec)
+/// try Report.render(findings: findings, title: spec.title, to: spec.siteDirectory)
+/// ```
+///
+/// `build` runs the named steps (`BuildStep`) in order, or returns the cached findings when every
+/// input is unchanged; `render` writes the static site from findings alone. Both throw `BuildError`.
+public enum Report {
+    /// The findings of `spec`: from `<report>/findings/` when a cached file's input fingerprint
+    /// matches (unless `force`), else computed step by step and cached. `progress` receives the
+    /// build's events; `environment` is read for the optional language-model endpoint.
+    public static func build(
+        spec: ReportSpec, force: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        progress: @escaping BuildProgress = { _ in }
+    ) throws -> ReportFindings {
+        let context = BuildContext(spec: spec, environment: environment, progress: progress)
+        let inputs = try ReportInputs.load(context)
+        let cache = FindingsCache(directory: spec.findingsDirectory)
+        let before = try inputs.fingerprint()
+        if !force, let findings = cache.findings(fingerprint: before) {
+            progress(.note(.cache, "inputs unchanged: reusing \(cache.file(fingerprint: before).path)"))
+            return findings
+        }
+        let findings = try ReportPipeline(context: context, inputs: inputs).run()
+        // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
+        try cache.store(findings, fingerprint: try inputs.fingerprint())
+        return findings
+    }
+
+    /// Writes the site of `findings` to `directory` (a temporary folder swapped into place, so a
+    /// failure leaves the previous site as it was), with the Markdown summary under `title`
+    /// (the report's name when `nil`).
+    public static func render(
+        findings: ReportFindings, title: String? = nil, to directory: URL, resources: SiteResources = .standard()
+    ) throws {
+        let summary = ReportSummary.markdown(title: title ?? findings.name, findings: findings)
+        do {
+            try SiteWriter(resources: resources).write(findings: findings, summaryMarkdown: summary, to: directory)
+        } catch let error as SiteError {
+            throw BuildError(step: .render, path: error.path, reason: "\(error.reason) (site step \(error.step.rawValue))")
+        } catch {
+            throw BuildError(step: .render, path: directory.path, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LoupeAnalysis
+import LoupeFindings
+import LoupeModel
+
+/// The `inputs` step: the model, its tokenizer and every dictionary the spec names, loaded and
+/// checked against each other before anything is computed.
+struct ReportInputs {
+    let context: BuildContext
+    let model: GPT2Model
+    let tokenizer: any Tokenizer
+    /// Row width of each hook in the spec.
+    let hookWidths: [String: Int]
+    /// Dictionaries that exist already, by hook entry index: SAELens ones, and trained ones saved
+    /// by an earlier build.
+    let dictionaries: [Int: SparseDictionary]
+
+    /// The version tag mixed into every fingerprint: findings of another schema never match.
+    static var fingerprintTag: String { "loupe-findings-\(ReportFindings.currentSchemaVersion)" }
+
+    static func load(_ context: BuildContext) throws -> ReportInputs {
+        let spec = context.spec
+        let (model, tokenizer) = try withStep(.inputs, path: spec.model.path) {
+            (try GPT2Model.load(directory: spec.model), try TokenizerLoader.load(directory: spec.model))
+        }
+        var widths: [String: Int] = [:]
+        for (index, entry) in spec.hooks.enumerated() {
+            do {
+                widths[entry.hook] = try model.rowWidth(ofHook: entry.hook)
+            } catch ModelError.noRowPerToken {
+                throw BuildError(step: .spec, path: spec.specURL.path,
+                                 reason: "key 'hooks[\(index)].hook': '\(entry.hook)' has no row per token; atlas a per-token hook")
+            } catch {
+                throw BuildError(step: .spec, path: spec.specURL.path,
+                                 reason: "key 'hooks[\(index)].hook': the model at \(spec.model.path) has no hook point '\(entry.hook)'")
+            }
+        }
+        return ReportInputs(
+            context: context, model: model, tokenizer: tokenizer, hookWidths: widths,
+            dictionaries: try loadDictionaries(spec: spec, hookWidths: widths))
+    }
+
+    /// SAELens dictionaries (checked against their hook's width now) and trained dictionaries an
+    /// earlier build saved at their paths.
+    private static func loadDictionaries(spec: ReportSpec, hookWidths: [String: Int]) throws -> [Int: SparseDictionary] {
+        var loaded: [Int: SparseDictionary] = [:]
+        for (index, entry) in spec.hooks.enumerated() {
+            let directory: URL
+            switch entry.source {
+            case .neurons: continue
+            case let .saelens(url): directory = url
+            case let .trainTopK(_, _, _, _, path):
+                guard FileManager.default.fileExists(atPath: path.appendingPathComponent(SparseDictionary.configFileName).path) else { continue }
+                directory = path
+            }
+            let dictionary = try withStep(.dictionary(hook: entry.hook), path: directory.path) {
+                try SparseDictionary.load(directory: directory)
+            }
+            let width = hookWidths[entry.hook] ?? 0
+            guard dictionary.inputWidth == width else {
+                throw BuildError(
+                    step: .spec, path: spec.specURL.path,
+                    reason: "key 'hooks[\(index)].dictionary': \(directory.path) has d_in \(dictionary.inputWidth), but '\(entry.hook)' is \(width) wide")
+            }
+            loaded[index] = dictionary
+        }
+        return loaded
+    }
+
+    /// Fingerprint of the spec, the model directory's files, the corpus files and the dictionaries.
+    func fingerprint() throws -> String {
+        let spec = context.spec
+        return try withStep(.cache, path: spec.directory.path) {
+            var fingerprint = InputFingerprint()
+            fingerprint.add(Self.fingerprintTag)
+            try fingerprint.addFiles(at: spec.specURL)
+            for name in ModelFiles.all {
+                try fingerprint.addFiles(at: spec.model.appendingPathComponent(name))
+            }
+            if case let .files(files) = spec.corpus {
+                for file in files { try fingerprint.addFiles(at: file) }
+            }
+            for entry in spec.hooks {
+                switch entry.source {
+                case .neurons: fingerprint.add("neurons")
+                case let .saelens(url): try fingerprint.addFiles(at: url)
+                case let .trainTopK(_, _, _, _, path): try fingerprint.addFiles(at: path)
+                }
+            }
+            return fingerprint.hex
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import LoupeAnalysis
+import LoupeFindings
+
+/// The steps of a build after its inputs are checked: `corpus`, `store`, then per hook
+/// `dictionary(hook)`, `atlas(hook)` and `explain(hook)`; the activation store is removed at the end.
+struct ReportPipeline {
+    let context: BuildContext
+    let inputs: ReportInputs
+
+    func run() throws -> ReportFindings {
+        let spec = context.spec
+        let corpus = try CorpusStep(context: context, inputs: inputs).run()
+        let storeDirectory = spec.findingsDirectory.appendingPathComponent("activations")
+        defer { try? FileManager.default.removeItem(at: storeDirectory) }
+        let store = try StoreStep(context: context, inputs: inputs).run(windows: corpus.windows, directory: storeDirectory)
+
+        var dictionaries: [DictionaryFindings] = []
+        for (index, entry) in spec.hooks.enumerated() {
+            let dictionary = try DictionaryStep(context: context, inputs: inputs)
+                .run(entry: entry, existing: inputs.dictionaries[index], store: store, windows: corpus.windows)
+            var atlas = try AtlasStep(context: context, inputs: inputs).run(entry: entry, features: dictionary, store: store)
+            if spec.explain {
+                try ExplainStep(context: context, inputs: inputs).run(hook: entry.hook, atlas: &atlas)
+            }
+            dictionaries.append(atlas.findings())
+        }
+        let config = inputs.model.config
+        let model = ModelSummary(
+            path: context.relativePath(spec.model), layers: config.layers, width: config.width, heads: config.heads,
+            vocabularySize: config.vocabularySize, contextLength: config.contextLength)
+        return ReportFindings(name: spec.name, model: model, corpus: corpus.summary, dictionaries: dictionaries)
+    }
+}

@@ -1,0 +1,108 @@
+import LoupeFindings
+
+// The atlas's view models: plain values the `atlas-*` templates render. Every string that came from
+// findings is display-cleaned (`DisplayText`) by `AtlasViewBuilder` and HTML-escaped by the templates'
+// `{{ }}`. The only markup handed to `{{{ }}}` is markup the site builds itself from escaped text:
+// SVG charts (`BarChart`) and the token runs of examples (`ExampleView.exTokensHTML`, built in Swift
+// because a page holds about a thousand tokens and rendering each through a Mustache section tripled
+// the page time).
+
+/// One dictionary's row in the index and its header on the table page.
+struct DictionaryView: PageView {
+    let dictHref: String
+    let dictID: String
+    let dictHook: String
+    let dictKind: String
+    let dictSource: String
+    let dictWidth: String
+    let dictInputWidth: String
+    let hasQuality: Bool
+    let mse: String
+    let fve: String
+    let l0: String
+    let dead: String
+    let lossRecovered: String
+    let losses: String
+    let medianDetection: String
+    let medianSimulation: String
+    let explained: String
+}
+
+/// `<dict-id>/index.html` (`atlas-dictionary.mustache`).
+struct DictionaryPageView: PageView {
+    let page: PageChrome
+    let dictionary: DictionaryView
+    let featureCount: String
+    let firstFeatureHref: String?
+}
+
+/// One example: its focus activation, where it comes from, and its tokens as markup
+/// (`atlas-example.mustache`).
+struct ExampleView: PageView {
+    let exValue: String
+    let exWhere: String
+    /// Plain tokens as escaped text, the others as `<span class="a5 f" title="1.234">escaped token</span>`.
+    let exTokensHTML: String
+}
+
+/// Examples whose activation falls in one interval.
+struct IntervalView: PageView {
+    let intervalRange: String
+    let intervalCount: String
+    let intervalExamples: [ExampleView]
+}
+
+/// A token and its logit weight.
+struct WeightView: PageView {
+    let wTok: String
+    let wValue: String
+}
+
+/// The logit-effects panel.
+struct LogitView: PageView {
+    let promoted: [WeightView]
+    let suppressed: [WeightView]
+    let logitChart: String
+}
+
+/// A link to another feature; `linkHref` is nil when the feature has no page in this site.
+struct LinkView: PageView {
+    let linkHref: String?
+    let linkLabel: String
+    let linkScore: String
+}
+
+/// The explanation panel.
+struct ExplanationView: PageView {
+    let explText: String
+    let explSource: String
+    let detection: String
+    let fuzzing: String
+    let simulation: String
+    let heldOut: String
+}
+
+/// `<dict-id>/features/<index>.html` (`atlas-feature.mustache`).
+struct FeaturePageView: PageView {
+    let page: PageChrome
+    let featureIndex: String
+    let dictionaryID: String
+    let dictionaryHook: String
+    let tableHref: String
+    let prevHref: String?
+    let prevLabel: String
+    let nextHref: String?
+    let nextLabel: String
+    let explanation: ExplanationView?
+    let stats: [FactView]
+    let activationChart: String
+    let logit: LogitView?
+    let topExamples: [ExampleView]
+    let hasTopExamples: Bool
+    let intervals: [IntervalView]
+    let hasIntervals: Bool
+    let neighbours: [LinkView]
+    let hasNeighbours: Bool
+    let coFiring: [LinkView]
+    let hasCoFiring: Bool
+}

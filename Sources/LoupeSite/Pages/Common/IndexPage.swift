@@ -1,0 +1,42 @@
+import LoupeFindings
+
+/// `index.html`: the report's summary, model and corpus, and a row per page family entry
+/// (`index.mustache`).
+struct IndexPageView: PageView {
+    let page: PageChrome
+    let reportTitle: String
+    let summaryHTML: String
+    let summaryHref: String
+    let modelFacts: [FactView]
+    let corpusFacts: [FactView]
+    let dictionaries: [DictionaryView]
+    let hasDictionaries: Bool
+
+    /// The index of `findings`, with the summary already rendered to HTML by cmark.
+    init(findings: ReportFindings, summaryHTML: String) {
+        let name = DisplayText.text(findings.name)
+        let model = findings.model
+        let corpus = findings.corpus
+        modelFacts = [
+            FactView(factLabel: "Model", factValue: DisplayText.text(model.path), factHint: nil),
+            FactView(factLabel: "Layers", factValue: NumberText.integer(model.layers), factHint: nil),
+            FactView(factLabel: "Width", factValue: NumberText.integer(model.width), factHint: "d_model"),
+            FactView(factLabel: "Heads", factValue: NumberText.integer(model.heads), factHint: nil),
+            FactView(factLabel: "Vocabulary", factValue: NumberText.integer(model.vocabularySize), factHint: "tokens"),
+            FactView(factLabel: "Context", factValue: NumberText.integer(model.contextLength), factHint: "positions"),
+        ]
+        let files = corpus.files.map(DisplayText.text).joined(separator: ", ")
+        corpusFacts = [
+            FactView(factLabel: "Files", factValue: files.isEmpty ? "none listed" : files, factHint: nil),
+            FactView(factLabel: "Documents", factValue: NumberText.integer(corpus.documents), factHint: nil),
+            FactView(factLabel: "Tokens", factValue: NumberText.integer(corpus.tokens), factHint: nil),
+            FactView(factLabel: "Window", factValue: NumberText.integer(corpus.contextLength), factHint: "tokens per context"),
+        ]
+        dictionaries = findings.dictionaries.map { DictionaryView($0, href: SitePaths.urlSegment($0.id) + "/" + SitePaths.index) }
+        hasDictionaries = !dictionaries.isEmpty
+        page = PageChrome(root: "", title: "\(name) · Loupe", findings: findings, crumbs: [CrumbView(crumbHref: nil, crumbLabel: name)])
+        reportTitle = name
+        self.summaryHTML = summaryHTML
+        summaryHref = SitePaths.summary
+    }
+}
