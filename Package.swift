@@ -25,13 +25,14 @@ let package = Package(
             pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]
         ),
+        .target(name: "LoupeFindings"),
         .target(
             name: "LoupeCore",
-            dependencies: ["COpenBLAS", "CMalloc"],
+            dependencies: ["LoupeFindings", "COpenBLAS", "CMalloc"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
-        .target(name: "LoupeModel", dependencies: ["LoupeCore"]),
-        .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel"]),
+        .target(name: "LoupeModel", dependencies: ["LoupeFindings", "LoupeCore"]),
+        .target(name: "LoupeAnalysis", dependencies: ["LoupeFindings", "LoupeCore", "LoupeModel"]),
         .target(
             name: "LoupeSite",
             dependencies: ["LoupeAnalysis", "CCmark", .product(name: "Mustache", package: "swift-mustache")]
@@ -46,6 +47,7 @@ let package = Package(
         ),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         .executableTarget(name: "LoupeBench", dependencies: ["LoupeCore", "LoupeModel", "LoupeAnalysis", "LoupeSite"]),
+        .testTarget(name: "LoupeFindingsTests", dependencies: ["LoupeFindings"]),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeModelTests", dependencies: ["LoupeModel", "LoupeCore"]),
         .testTarget(name: "LoupeAnalysisTests", dependencies: ["LoupeAnalysis", "LoupeModel", "LoupeCore"]),
