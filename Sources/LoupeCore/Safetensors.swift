@@ -1,4 +1,5 @@
 import Foundation
+import LoupeFindings
 
 /// Element types a safetensors file may declare.
 public enum SafetensorsDType: String, Sendable {
@@ -63,24 +64,23 @@ public struct SafetensorsFile: Sendable {
         }
         let headerStart = bytes.startIndex + 8
         let headerBytes = bytes[headerStart..<(headerStart + Int(headerLength))]
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: headerBytes)
-        } catch {
-            throw CoreError.corruptSafetensors(path: path, reason: "header is not valid JSON")
-        }
-        guard let header = json as? [String: Any] else {
-            throw CoreError.corruptSafetensors(path: path, reason: "header is not a JSON object")
-        }
+        let header = try JSONObjectReader.parse(
+            headerBytes, path: path,
+            error: { key, reason in
+                CoreError.corruptSafetensors(path: path, reason: key.map { "'\($0)': \(reason)" } ?? "header: \(reason)")
+            })
         let dataLength = bytes.count - 8 - Int(headerLength)
         var entries: [String: SafetensorsEntry] = [:]
         var metadata: [String: String] = [:]
-        for (name, value) in header {
+        for name in header.keys {
+            guard let fields = try header.object(name) else {
+                throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' is null")
+            }
             if name == "__metadata__" {
-                metadata = (value as? [String: String]) ?? [:]
+                for key in fields.keys { metadata[key] = try fields.required(key, fields.string) }
                 continue
             }
-            entries[name] = try Self.entry(name: name, value: value, dataLength: dataLength, path: path)
+            entries[name] = try Self.entry(name: name, fields: fields.values, dataLength: dataLength, path: path)
         }
         let ordered = entries.values.sorted { ($0.byteRange.lowerBound, $0.name) < ($1.byteRange.lowerBound, $1.name) }
         for (previous, next) in zip(ordered, ordered.dropFirst()) where next.byteRange.lowerBound < previous.byteRange.upperBound {
@@ -93,28 +93,25 @@ public struct SafetensorsFile: Sendable {
         self.dataStart = 8 + Int(headerLength)
     }
 
-    private static func entry(name: String, value: Any, dataLength: Int, path: String) throws -> SafetensorsEntry {
-        guard let fields = value as? [String: Any],
-              let dtypeName = fields["dtype"] as? String,
-              let rawShape = fields["shape"] as? [Any],
-              let rawOffsets = fields["data_offsets"] as? [Any], rawOffsets.count == 2
+    /// The entry `name` of the header from its `fields` (`dtype`, `shape`, `data_offsets`).
+    private static func entry(name: String, fields values: [String: Any], dataLength: Int, path: String) throws -> SafetensorsEntry {
+        let fields = JSONObjectReader(values, path: path) { key, reason in
+            CoreError.corruptSafetensors(path: path, reason: "entry '\(name)': invalid \(key ?? "fields"): \(reason)")
+        }
+        guard let dtypeName = try fields.string("dtype"),
+              let shape = try fields.integers("shape"),
+              let offsets = try fields.integers("data_offsets")
         else {
             throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
             throw CoreError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
         }
-        let shape = try rawShape.map { item -> Int in
-            guard let number = item as? NSNumber, let dim = Int(exactly: number.doubleValue), dim >= 0 else {
-                throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' has an invalid shape")
-            }
-            return dim
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw fields.error("shape", "\(shape) has a negative dimension")
         }
-        let offsets = try rawOffsets.map { item -> Int in
-            guard let number = item as? NSNumber, let offset = Int(exactly: number.doubleValue), offset >= 0 else {
-                throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' has invalid data_offsets")
-            }
-            return offset
+        guard offsets.count == 2, offsets.allSatisfy({ $0 >= 0 }) else {
+            throw fields.error("data_offsets", "\(offsets) is not two non-negative offsets")
         }
         guard offsets[0] <= offsets[1] else {
             throw CoreError.corruptSafetensors(path: path, reason: "entry '\(name)' has data_offsets \(offsets) that run backwards")

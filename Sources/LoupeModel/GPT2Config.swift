@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeFindings
 
 /// The shape and numerics of a GPT-2-architecture model, read from a Hugging Face `config.json`.
 public struct GPT2Config: Sendable, Equatable {
@@ -59,64 +60,49 @@ public struct GPT2Config: Sendable, Equatable {
     /// Reads and validates a Hugging Face GPT-2 `config.json`.
     public static func load(url: URL) throws -> GPT2Config {
         let path = url.path
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ModelError.invalidConfig(path: path, key: nil, reason: "cannot read the file")
+        let config = try JSONObjectReader.read(
+            url,
+            error: { key, reason in ModelError.invalidConfig(path: path, key: key, reason: reason) },
+            fileError: { problem in
+                if case .notJSON = problem {
+                    return ModelError.invalidConfig(path: path, key: nil, reason: "not a JSON object: \(problem.reason)")
+                }
+                return ModelError.invalidConfig(path: path, key: nil, reason: problem.reason)
+            })
+        if let type = try config.string("model_type"), type != "gpt2" {
+            throw config.error("model_type", "'\(type)' is not a GPT-2 model")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
-            throw ModelError.invalidConfig(path: path, key: nil, reason: "not a JSON object")
-        }
-        if let type = json["model_type"] as? String, type != "gpt2" {
-            throw ModelError.invalidConfig(path: path, key: "model_type", reason: "'\(type)' is not a GPT-2 model")
-        }
-        func integer(_ key: String, default fallback: Int? = nil) throws -> Int {
-            guard let raw = json[key], !(raw is NSNull) else {
-                if let fallback { return fallback }
-                throw ModelError.invalidConfig(path: path, key: key, reason: "missing")
-            }
-            guard let number = raw as? NSNumber, let value = Int(exactly: number.doubleValue), value > 0 else {
-                throw ModelError.invalidConfig(path: path, key: key, reason: "\(raw) is not a positive integer")
-            }
+        func positive(_ key: String, default fallback: Int? = nil) throws -> Int {
+            guard let value = try config.integer(key) ?? fallback else { throw config.error(key, "missing") }
+            guard value > 0 else { throw config.error(key, "\(value) is not a positive integer") }
             return value
         }
-        func flag(_ key: String, default fallback: Bool) throws -> Bool {
-            guard let raw = json[key], !(raw is NSNull) else { return fallback }
-            guard let value = raw as? Bool else {
-                throw ModelError.invalidConfig(path: path, key: key, reason: "\(raw) is not true or false")
-            }
-            return value
-        }
-        let width = try integer("n_embd")
-        let heads = try integer("n_head")
+        let width = try positive("n_embd")
+        let heads = try positive("n_head")
         guard width % heads == 0 else {
-            throw ModelError.invalidConfig(path: path, key: "n_head", reason: "n_embd \(width) is not divisible by n_head \(heads)")
+            throw config.error("n_head", "n_embd \(width) is not divisible by n_head \(heads)")
         }
-        let activationName = (json["activation_function"] as? String) ?? "gelu_new"
+        let activationName = try config.string("activation_function") ?? "gelu_new"
         guard let activation = activationNames[activationName] else {
-            throw ModelError.invalidConfig(
-                path: path, key: "activation_function",
-                reason: "'\(activationName)' is not supported (one of \(activationNames.keys.sorted().joined(separator: ", ")))")
+            throw config.error(
+                "activation_function",
+                "'\(activationName)' is not supported (one of \(activationNames.keys.sorted().joined(separator: ", ")))")
         }
-        var epsilon: Float = 1e-5
-        if let raw = json["layer_norm_epsilon"], !(raw is NSNull) {
-            guard let number = raw as? NSNumber, number.doubleValue > 0 else {
-                throw ModelError.invalidConfig(path: path, key: "layer_norm_epsilon", reason: "\(raw) is not a positive number")
-            }
-            epsilon = number.floatValue
+        let epsilon = try config.number("layer_norm_epsilon") ?? 1e-5
+        guard epsilon > 0 && epsilon.isFinite else {
+            throw config.error("layer_norm_epsilon", "\(epsilon) is not a positive number")
         }
         return GPT2Config(
-            vocabularySize: try integer("vocab_size"),
-            contextLength: try integer("n_positions", default: 1024),
+            vocabularySize: try positive("vocab_size"),
+            contextLength: try positive("n_positions", default: 1024),
             width: width,
             heads: heads,
-            layers: try integer("n_layer"),
-            mlpWidth: try integer("n_inner", default: 4 * width),
-            layerNormEpsilon: epsilon,
+            layers: try positive("n_layer"),
+            mlpWidth: try positive("n_inner", default: 4 * width),
+            layerNormEpsilon: Float(epsilon),
             activation: activation,
-            scaleAttentionWeights: try flag("scale_attn_weights", default: true),
-            scaleAttentionByInverseLayerIndex: try flag("scale_attn_by_inverse_layer_idx", default: false),
-            tiedUnembedding: try flag("tie_word_embeddings", default: true))
+            scaleAttentionWeights: try config.boolean("scale_attn_weights") ?? true,
+            scaleAttentionByInverseLayerIndex: try config.boolean("scale_attn_by_inverse_layer_idx") ?? false,
+            tiedUnembedding: try config.boolean("tie_word_embeddings") ?? true)
     }
 }

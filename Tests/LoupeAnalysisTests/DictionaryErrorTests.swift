@@ -8,7 +8,7 @@ struct DictionaryErrorTests {
     /// Rewrites `cfg.json` of `directory` through `change`.
     private func editConfig(_ directory: URL, _ change: (inout [String: Any]) -> Void) throws {
         let url = directory.appendingPathComponent("cfg.json")
-        var object = try readJSONObject(url: url)
+        var object = try readJSONObject(url: url).values
         change(&object)
         try JSONSerialization.data(withJSONObject: object).write(to: url)
     }
@@ -57,7 +57,7 @@ struct DictionaryErrorTests {
         let directory = try DictionaryFixtures.copy("topk-rescaled")
         defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
         let path = directory.appendingPathComponent("cfg.json").path
-        let original = try readJSONObject(url: directory.appendingPathComponent("cfg.json"))
+        let original = try readJSONObject(url: directory.appendingPathComponent("cfg.json")).values
         func reset() throws { try JSONSerialization.data(withJSONObject: original).write(to: URL(fileURLWithPath: path)) }
 
         try editConfig(directory) { $0["architecture"] = "gated" }
@@ -99,6 +99,19 @@ struct DictionaryErrorTests {
             Issue.record("bad flag: \(String(describing: loadError(directory)))")
             return
         }
+    }
+
+    @Test func numbersAndBooleansAreNotInterchangeableInTheConfig() throws {
+        let directory = try DictionaryFixtures.copy("topk-rescaled")
+        defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
+        let path = directory.appendingPathComponent("cfg.json").path
+        try editConfig(directory) { $0["apply_b_dec_to_input"] = 1 }
+        #expect(loadError(directory) == .invalidConfig(
+            path: path, key: "apply_b_dec_to_input", reason: "expected true or false, found a number (1)"))
+        try editConfig(directory) { $0["apply_b_dec_to_input"] = true; $0["d_sae"] = true }
+        #expect(loadError(directory) == .invalidConfig(path: path, key: "d_sae", reason: "expected an integer, found a boolean (true)"))
+        try editConfig(directory) { $0["d_sae"] = 64; $0["metadata"] = ["hook_name": 3] }
+        #expect(loadError(directory) == .invalidConfig(path: path, key: "metadata.hook_name", reason: "expected a string, found a number (3)"))
     }
 
     @Test func weightProblemsNameTheFileAndTensor() throws {

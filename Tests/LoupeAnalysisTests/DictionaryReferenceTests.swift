@@ -141,7 +141,7 @@ struct DictionaryReferenceTests {
             #expect(loaded == dictionary)
         }
         // The configuration is the flat form SAELens converts on load.
-        let config = try readJSONObject(url: directory.appendingPathComponent("cfg.json"))
+        let config = try readJSONObject(url: directory.appendingPathComponent("cfg.json")).values
         #expect(config["hook_name"] as? String == dictionary.hookName)
         #expect(config["d_in"] as? Int == dictionary.inputWidth)
         #expect(config["d_sae"] as? Int == dictionary.width)

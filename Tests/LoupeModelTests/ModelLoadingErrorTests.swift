@@ -68,6 +68,25 @@ import Testing
         #expect(loadError(directory)?.contains("config.json") == true)
     }
 
+    @Test func booleansAndNumbersAreNotInterchangeableInTheConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.json")
+        try Data(#"{"n_embd": 32, "n_head": 2, "n_layer": true, "vocab_size": 10}"#.utf8).write(to: config)
+        #expect(throws: ModelError.invalidConfig(path: config.path, key: "n_layer", reason: "expected an integer, found a boolean (true)")) {
+            try GPT2Config.load(url: config)
+        }
+        #expect(loadError(directory)?.contains("'n_layer'") == true)
+        try Data(#"{"n_embd": 32, "n_head": 2, "n_layer": 1, "vocab_size": 10, "scale_attn_weights": 1}"#.utf8).write(to: config)
+        #expect(throws: ModelError.invalidConfig(path: config.path, key: "scale_attn_weights", reason: "expected true or false, found a number (1)")) {
+            try GPT2Config.load(url: config)
+        }
+        try Data(#"{"n_embd": 32.0, "n_head": 2, "n_layer": 1, "vocab_size": 10, "n_inner": null, "layer_norm_epsilon": 1e-6}"#.utf8).write(to: config)
+        let loaded = try GPT2Config.load(url: config)
+        #expect(loaded.width == 32 && loaded.mlpWidth == 128 && loaded.layerNormEpsilon == 1e-6)
+    }
+
     @Test func forwardRejectsBadTokensAndHooks() throws {
         let model = try GPT2Model.load(directory: Fixtures.url("gpt2-bare"))
         #expect(throws: ModelError.tokenOutOfRange(id: 400, vocabularySize: 400)) { try model.forward([[1, 400]]) }

@@ -314,6 +314,16 @@ struct TokenizerLoadingErrorTests {
                       file: "tokenizer.json", mentioning: ["decoder \"WordPiece\"", "not supported"])
     }
 
+    @Test func loupeTokenizerWithANumericType() throws {
+        let url = try write(#"{"type": 1, "tokens": ["a"]}"#, as: CharacterTokenizer.fileName)
+        defer { removeDirectory(of: url) }
+        for load in [{ _ = try CharacterTokenizer(contentsOf: url) }, { _ = try WordTokenizer(contentsOf: url) }] {
+            expectInvalid(modelError(load), file: CharacterTokenizer.fileName, mentioning: ["\"type\"", "a number (1)"])
+        }
+        expectInvalid(modelError { try TokenizerLoader.load(directory: url.deletingLastPathComponent()) },
+                      file: CharacterTokenizer.fileName, mentioning: ["\"type\"", "a number"])
+    }
+
     @Test func badTokenizerConfig() throws {
         let directory = try TokenizerFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeFindings
 
 // Reading and writing SAELens dictionary directories: `cfg.json` + `sae_weights.safetensors`
 // (+ `activation_scaler.json` in training checkpoints).
@@ -84,15 +85,15 @@ extension SparseDictionary {
 
     /// The `scaling_factor` of an SAELens `activation_scaler.json` (`nil` when it is null).
     static func scalingFactor(url: URL) throws -> Float? {
-        let object = try readJSONObject(url: url)
-        if let whitening = object["has_whitening"] as? Bool, whitening {
+        let scaler = try readJSONObject(url: url)
+        if try scaler.boolean("has_whitening") == true {
             throw DictionaryError.unsupportedSetting(path: url.path, key: "has_whitening", value: "true")
         }
-        guard let raw = object["scaling_factor"], !(raw is NSNull) else { return nil }
-        guard let number = raw as? NSNumber, number.doubleValue.isFinite, number.doubleValue > 0 else {
-            throw DictionaryError.invalidConfig(path: url.path, key: "scaling_factor", reason: "expected a positive number or null")
+        guard let factor = try scaler.number("scaling_factor") else { return nil }
+        guard factor.isFinite, factor > 0 else {
+            throw scaler.error("scaling_factor", "expected a positive number or null, found \(factor)")
         }
-        return number.floatValue
+        return Float(factor)
     }
 
     /// Writes the dictionary as an SAELens directory (created if needed): a flat `cfg.json` that
@@ -194,41 +195,24 @@ struct SAELensConfig {
     init(url: URL) throws {
         let path = url.path
         let top = try readJSONObject(url: url)
-        let metadata = top["metadata"] as? [String: Any] ?? [:]
-        /// A key from the top level, else from `metadata`.
-        func value(_ key: String) -> Any? {
-            if let found = top[key], !(found is NSNull) { return found }
-            if let found = metadata[key], !(found is NSNull) { return found }
-            return nil
+        let metadata = try top.object("metadata")
+        /// The object holding `key`: the top level, else `metadata` (where SAELens ≥ 6 moved some keys).
+        func holder(_ key: String) -> JSONObjectReader {
+            if top.value(key) == nil, let metadata, metadata.value(key) != nil { return metadata }
+            return top
         }
-        func integer(_ key: String) throws -> Int? {
-            guard let raw = value(key) else { return nil }
-            guard let number = raw as? NSNumber, let result = Int(exactly: number.doubleValue) else {
-                throw DictionaryError.invalidConfig(path: path, key: key, reason: "expected an integer, found \(raw)")
-            }
-            return result
-        }
-        func boolean(_ key: String, default fallback: Bool) throws -> Bool {
-            guard let raw = value(key) else { return fallback }
-            guard let flag = raw as? Bool else {
-                throw DictionaryError.invalidConfig(path: path, key: key, reason: "expected true or false, found \(raw)")
-            }
-            return flag
-        }
-        func string(_ key: String) throws -> String? {
-            guard let raw = value(key) else { return nil }
-            guard let text = raw as? String else {
-                throw DictionaryError.invalidConfig(path: path, key: key, reason: "expected a string, found \(raw)")
-            }
-            return text
+        func integer(_ key: String) throws -> Int? { try holder(key).integer(key) }
+        func boolean(_ key: String, default fallback: Bool) throws -> Bool { try holder(key).boolean(key) ?? fallback }
+        func string(_ key: String) throws -> String? { try holder(key).string(key) }
+        func positive(_ key: String) throws -> Int {
+            let reader = holder(key)
+            let value = try reader.required(key, reader.integer)
+            guard value > 0 else { throw reader.error(key, "must be positive, found \(value)") }
+            return value
         }
 
-        guard let inputWidth = try integer("d_in") else { throw DictionaryError.invalidConfig(path: path, key: "d_in", reason: "missing") }
-        guard let width = try integer("d_sae") else { throw DictionaryError.invalidConfig(path: path, key: "d_sae", reason: "missing") }
-        guard inputWidth > 0 else { throw DictionaryError.invalidConfig(path: path, key: "d_in", reason: "must be positive, found \(inputWidth)") }
-        guard width > 0 else { throw DictionaryError.invalidConfig(path: path, key: "d_sae", reason: "must be positive, found \(width)") }
-        self.inputWidth = inputWidth
-        self.width = width
+        inputWidth = try positive("d_in")
+        width = try positive("d_sae")
 
         guard let hook = try string("hook_name") ?? string("hook_point") else {
             throw DictionaryError.invalidConfig(
@@ -239,11 +223,10 @@ struct SAELensConfig {
 
         // Pre-6 configurations name the activation `activation_fn_str` or `activation_fn`; a TopK
         // dictionary was `architecture: standard` with `activation_fn: topk`.
-        let activationKey = value("activation_fn") != nil ? "activation_fn" : "activation_fn_str"
+        let activationKey = holder("activation_fn").value("activation_fn") != nil ? "activation_fn" : "activation_fn_str"
         let activation = try string(activationKey)
         let architectureName = try string("architecture") ?? "standard"
-        let kwargs = value("activation_fn_kwargs") as? [String: Any]
-        let kwargsK = (kwargs?["k"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
+        let kwargsK = try holder("activation_fn_kwargs").object("activation_fn_kwargs")?.integer("k")
         var resolved: DictionaryArchitecture
         switch architectureName {
         case "standard": resolved = .standard
@@ -273,19 +256,17 @@ struct SAELensConfig {
         applyDecoderBiasToInput = try boolean("apply_b_dec_to_input", default: true)
         finetuningScalingFactor = try boolean("finetuning_scaling_factor", default: false)
 
-        switch value("normalize_activations") {
-        case nil:
-            normalization = .none
-        case let flag as Bool:
+        // Older configurations say true or false; newer ones name the normalisation.
+        let normalizationKey = "normalize_activations"
+        let normalizationValue = holder(normalizationKey).value(normalizationKey)
+        if let flag = normalizationValue.flatMap(JSONObjectReader.booleanValue) {
             normalization = flag ? .expectedAverageOnlyIn(scalingFactor: nil) : .none
-        case let name as String:
-            switch name {
-            case "none": normalization = .none
+        } else {
+            switch try string(normalizationKey) {
+            case nil, "none": normalization = .none
             case "expected_average_only_in": normalization = .expectedAverageOnlyIn(scalingFactor: nil)
-            default: throw DictionaryError.unsupportedSetting(path: path, key: "normalize_activations", value: name)
+            case let name?: throw DictionaryError.unsupportedSetting(path: path, key: normalizationKey, value: name)
             }
-        case let other?:
-            throw DictionaryError.invalidConfig(path: path, key: "normalize_activations", reason: "expected a string, found \(other)")
         }
 
         switch try string("reshape_activations") {
@@ -297,15 +278,20 @@ struct SAELensConfig {
     }
 }
 
-/// The JSON object in the file at `url`.
-func readJSONObject(url: URL) throws -> [String: Any] {
-    guard FileManager.default.fileExists(atPath: url.path) else { throw DictionaryError.missingFile(path: url.path) }
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-        throw DictionaryError.unreadableFile(path: url.path, reason: error.localizedDescription)
-    }
-    guard let parsed = try? JSONSerialization.jsonObject(with: data), let object = parsed as? [String: Any] else {
-        throw DictionaryError.unreadableFile(path: url.path, reason: "not a JSON object")
-    }
-    return object
+/// The JSON object in the file at `url`, whose problems are `DictionaryError`s naming the file and key.
+func readJSONObject(url: URL) throws -> JSONObjectReader {
+    let path = url.path
+    return try JSONObjectReader.read(
+        url,
+        error: { key, reason in
+            key.map { DictionaryError.invalidConfig(path: path, key: $0, reason: reason) }
+                ?? DictionaryError.unreadableFile(path: path, reason: reason)
+        },
+        fileError: { problem in
+            switch problem {
+            case .missing: return DictionaryError.missingFile(path: path)
+            case let .unreadable(reason): return DictionaryError.unreadableFile(path: path, reason: reason)
+            case .notJSON, .notObject: return DictionaryError.unreadableFile(path: path, reason: "not a JSON object")
+            }
+        })
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeFindings
 
 /// GPT-2's byte-level BPE tokenizer, giving the same ids as Hugging Face `tokenizers`.
 ///
@@ -39,44 +40,30 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     public init(tokenizerJSON url: URL) throws {
         let path = url.path
         func fail(_ reason: String) -> ModelError { .invalidTokenizer(path: path, reason: reason) }
-        let root = try TokenizerFile.jsonObject(url)
+        let root = try TokenizerFile.reader(url)
 
-        guard let model = root["model"] as? [String: Any] else {
-            throw fail("\"model\" is \(TokenizerFile.describe(root["model"])), expected an object")
+        let model = try root.required("model", root.object)
+        if let type = try model.string("type"), type != "BPE" {
+            throw fail("model type \"\(type)\" is not supported (only \"BPE\" is)")
         }
-        if let type = model["type"] {
-            guard let type = type as? String else {
-                throw fail("model \"type\" is \(TokenizerFile.describe(type)), expected a string")
-            }
-            guard type == "BPE" else {
-                throw fail("model type \"\(type)\" is not supported (only \"BPE\" is)")
-            }
-        }
-        if let dropout = model["dropout"], !TokenizerFile.isNull(dropout) {
-            guard let value = (dropout as? NSNumber)?.doubleValue, value == 0 else {
-                throw fail("BPE dropout is not supported (model \"dropout\" must be null)")
-            }
+        if let dropout = try model.number("dropout"), dropout != 0 {
+            throw fail("BPE dropout is not supported (model \"dropout\" must be null)")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key], !TokenizerFile.isNull(value), (value as? String) != "" {
+            if let value = try model.string(key), !value.isEmpty {
                 throw fail("model \"\(key)\" is not supported (it must be null for a byte-level BPE)")
             }
         }
-        if TokenizerFile.boolean(model["byte_fallback"]) == true {
+        if try model.boolean("byte_fallback") == true {
             throw fail("model \"byte_fallback\" is not supported (it must be false for a byte-level BPE)")
         }
-        let unknown = try Self.optionalString(model, "unk_token", fail)
-        let fuseUnknown = try Self.optionalBool(model, "fuse_unk", fail) ?? false
-        let ignoreMerges = try Self.optionalBool(model, "ignore_merges", fail) ?? false
+        let unknown = try model.string("unk_token")
+        let fuseUnknown = try model.boolean("fuse_unk") ?? false
+        let ignoreMerges = try model.boolean("ignore_merges") ?? false
 
-        guard let vocabObject = model["vocab"] as? [String: Any] else {
-            throw fail("model \"vocab\" is \(TokenizerFile.describe(model["vocab"])), expected an object mapping tokens to ids")
-        }
-        let vocab = try Self.vocabulary(vocabObject, fail)
+        let vocab = try Self.vocabulary(try model.required("vocab", model.object).values, fail)
 
-        guard let mergeList = model["merges"] as? [Any] else {
-            throw fail("model \"merges\" is \(TokenizerFile.describe(model["merges"])), expected a list")
-        }
+        let mergeList = try model.required("merges", model.array)
         var merges: [MergeSpec] = []
         merges.reserveCapacity(mergeList.count)
         for (index, entry) in mergeList.enumerated() {
@@ -93,30 +80,23 @@ public struct ByteLevelBPETokenizer: Tokenizer {
             }
         }
 
-        if let normalizer = root["normalizer"], !TokenizerFile.isNull(normalizer) {
-            let type = (normalizer as? [String: Any])?["type"] as? String
-            let steps = (normalizer as? [String: Any])?["normalizers"] as? [Any]
+        if let normalizer = try root.object("normalizer") {
+            let type = try normalizer.string("type")
+            let steps = try normalizer.array("normalizers")
             if !(type == "Sequence" && steps?.isEmpty == true) {
                 throw fail("normalizer \(type.map { "\"\($0)\"" } ?? "") is not supported (only null is)")
             }
         }
-        let byteLevel = try Self.byteLevelOptions(root["pre_tokenizer"], fail)
-        try Self.checkDecoder(root["decoder"], fail)
+        guard let preTokenizer = try root.object("pre_tokenizer") else {
+            throw fail("\"pre_tokenizer\" is \(TokenizerFile.describe(root.values["pre_tokenizer"])); only a ByteLevel pre-tokenizer is supported")
+        }
+        let byteLevel = try Self.byteLevelOptions(preTokenizer, fail)
+        if let decoder = try root.object("decoder") {
+            try Self.checkDecoder(decoder, fail)
+        }
 
-        var added: [AddedToken] = []
-        if let list = root["added_tokens"], !TokenizerFile.isNull(list) {
-            guard let list = list as? [Any] else {
-                throw fail("\"added_tokens\" is \(TokenizerFile.describe(list)), expected a list")
-            }
-            for (index, entry) in list.enumerated() {
-                guard let object = entry as? [String: Any] else {
-                    throw fail("added_tokens[\(index)] is \(TokenizerFile.describe(entry)), expected an object")
-                }
-                guard let id = TokenizerFile.integer(object["id"]) else {
-                    throw fail("added_tokens[\(index)] \"id\" is \(TokenizerFile.describe(object["id"])), expected an integer")
-                }
-                added.append(try Self.addedToken(object, id: id, place: "added_tokens[\(index)]", fail))
-            }
+        let added = try (root.objects("added_tokens") ?? []).map { object in
+            try Self.addedToken(object, id: object.required("id", object.integer))
         }
 
         try self.init(
@@ -132,13 +112,8 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     /// is in the vocabulary.
     public init(vocabulary vocabURL: URL, merges mergesURL: URL, config configURL: URL? = nil) throws {
         let vocabPath = vocabURL.path
-        let vocabValue = try TokenizerFile.json(vocabURL)
-        guard let vocabObject = vocabValue as? [String: Any] else {
-            throw ModelError.invalidTokenizer(
-                path: vocabPath,
-                reason: "top level is \(TokenizerFile.describe(vocabValue)), expected an object mapping tokens to ids")
-        }
-        let vocab = try Self.vocabulary(vocabObject) { .invalidTokenizer(path: vocabPath, reason: $0) }
+        let vocabObject = try TokenizerFile.reader(vocabURL, contents: "an object mapping tokens to ids")
+        let vocab = try Self.vocabulary(vocabObject.values) { .invalidTokenizer(path: vocabPath, reason: $0) }
 
         let mergesPath = mergesURL.path
         let text = try TokenizerFile.text(mergesURL)
@@ -165,20 +140,14 @@ public struct ByteLevelBPETokenizer: Tokenizer {
             let configPath = configURL.path
             addedPath = configPath
             func fail(_ reason: String) -> ModelError { .invalidTokenizer(path: configPath, reason: reason) }
-            let config = try TokenizerFile.jsonObject(configURL)
-            addPrefixSpace = try Self.optionalBool(config, "add_prefix_space", fail) ?? false
-            if let decoder = config["added_tokens_decoder"], !TokenizerFile.isNull(decoder) {
-                guard let decoder = decoder as? [String: Any] else {
-                    throw fail("\"added_tokens_decoder\" is \(TokenizerFile.describe(decoder)), expected an object")
-                }
+            let config = try TokenizerFile.reader(configURL)
+            addPrefixSpace = try config.boolean("add_prefix_space") ?? false
+            if let decoder = try config.object("added_tokens_decoder") {
                 for key in decoder.keys.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
                     guard let id = Int(key) else {
                         throw fail("added_tokens_decoder key \(TokenizerFile.quote(key)) is not an integer id")
                     }
-                    guard let object = decoder[key] as? [String: Any] else {
-                        throw fail("added_tokens_decoder[\"\(key)\"] is \(TokenizerFile.describe(decoder[key])), expected an object")
-                    }
-                    added.append(try Self.addedToken(object, id: id, place: "added_tokens_decoder[\"\(key)\"]", fail))
+                    added.append(try Self.addedToken(decoder.required(key, decoder.object), id: id))
                 }
             }
         }
@@ -322,7 +291,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         var vocab: [(token: String, id: Int)] = []
         vocab.reserveCapacity(object.count)
         for (token, value) in object {
-            guard let id = TokenizerFile.integer(value) else {
+            guard let id = JSONObjectReader.integerValue(value) else {
                 throw fail("vocabulary entry \(TokenizerFile.quote(token)) is \(TokenizerFile.describe(value)), expected an integer id")
             }
             guard id >= 0 && id < maximumID else {
@@ -333,38 +302,28 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         return vocab
     }
 
-    private static func addedToken(
-        _ object: [String: Any], id: Int, place: String, _ fail: (String) -> ModelError
-    ) throws -> AddedToken {
-        guard let content = object["content"] as? String else {
-            throw fail("\(place) \"content\" is \(TokenizerFile.describe(object["content"])), expected a string")
-        }
-        func flag(_ key: String) throws -> Bool? {
-            try optionalBool(object, key) { fail("\(place): \($0)") }
-        }
-        let special = try flag("special") ?? false
+    /// An added token from its object in `added_tokens` or `added_tokens_decoder`.
+    private static func addedToken(_ object: JSONObjectReader, id: Int) throws -> AddedToken {
+        let special = try object.boolean("special") ?? false
         return AddedToken(
-            id: id, content: content,
-            singleWord: try flag("single_word") ?? false,
-            leftStrip: try flag("lstrip") ?? false,
-            rightStrip: try flag("rstrip") ?? false,
-            normalized: try flag("normalized") ?? !special,
+            id: id, content: try object.required("content", object.string),
+            singleWord: try object.boolean("single_word") ?? false,
+            leftStrip: try object.boolean("lstrip") ?? false,
+            rightStrip: try object.boolean("rstrip") ?? false,
+            normalized: try object.boolean("normalized") ?? !special,
             special: special)
     }
 
     private static func byteLevelOptions(
-        _ value: Any?, _ fail: (String) -> ModelError
+        _ object: JSONObjectReader, _ fail: (String) -> ModelError
     ) throws -> (addPrefixSpace: Bool, useRegex: Bool) {
-        guard let object = value as? [String: Any] else {
-            throw fail("\"pre_tokenizer\" is \(TokenizerFile.describe(value)); only a ByteLevel pre-tokenizer is supported")
-        }
-        let type = object["type"] as? String
+        let type = try object.string("type")
         if type == "Sequence" {
-            guard let steps = object["pretokenizers"] as? [Any] else {
+            guard let steps = try object.objects("pretokenizers") else {
                 throw fail("Sequence pre_tokenizer has no \"pretokenizers\" list")
             }
-            let kinds = steps.map { (($0 as? [String: Any])?["type"] as? String) ?? "?" }
             guard steps.count == 1 else {
+                let kinds = try steps.map { try $0.string("type") ?? "?" }
                 throw fail("pre_tokenizer Sequence of [\(kinds.joined(separator: ", "))] is not supported (only a single ByteLevel is)")
             }
             return try byteLevelOptions(steps[0], fail)
@@ -372,43 +331,20 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         guard type == "ByteLevel" else {
             throw fail("pre_tokenizer \(type.map { "\"\($0)\"" } ?? "without a type") is not supported (only ByteLevel is)")
         }
-        guard let addPrefixSpace = try optionalBool(object, "add_prefix_space", { fail("pre_tokenizer: \($0)") }) else {
+        guard let addPrefixSpace = try object.boolean("add_prefix_space") else {
             throw fail("ByteLevel pre_tokenizer has no \"add_prefix_space\"")
         }
-        let useRegex = try optionalBool(object, "use_regex", { fail("pre_tokenizer: \($0)") }) ?? true
-        return (addPrefixSpace, useRegex)
+        return (addPrefixSpace, try object.boolean("use_regex") ?? true)
     }
 
-    private static func checkDecoder(_ value: Any?, _ fail: (String) -> ModelError) throws {
-        guard let value, !TokenizerFile.isNull(value) else { return }
-        let object = value as? [String: Any]
-        let type = object?["type"] as? String
+    private static func checkDecoder(_ object: JSONObjectReader, _ fail: (String) -> ModelError) throws {
+        let type = try object.string("type")
         if type == "ByteLevel" { return }
-        if type == "Sequence", let steps = object?["decoders"] as? [Any], steps.count == 1 {
+        if type == "Sequence", let steps = try object.objects("decoders"), steps.count == 1 {
             try checkDecoder(steps[0], fail)
             return
         }
         throw fail("decoder \(type.map { "\"\($0)\"" } ?? "without a type") is not supported (only ByteLevel is)")
-    }
-
-    private static func optionalBool(
-        _ object: [String: Any], _ key: String, _ fail: (String) -> ModelError
-    ) throws -> Bool? {
-        guard let value = object[key], !TokenizerFile.isNull(value) else { return nil }
-        guard let flag = TokenizerFile.boolean(value) else {
-            throw fail("\"\(key)\" is \(TokenizerFile.describe(value)), expected true or false")
-        }
-        return flag
-    }
-
-    private static func optionalString(
-        _ object: [String: Any], _ key: String, _ fail: (String) -> ModelError
-    ) throws -> String? {
-        guard let value = object[key], !TokenizerFile.isNull(value) else { return nil }
-        guard let string = value as? String else {
-            throw fail("\"\(key)\" is \(TokenizerFile.describe(value)), expected a string or null")
-        }
-        return string
     }
 
     // MARK: Tokenizer
