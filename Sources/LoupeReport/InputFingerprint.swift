@@ -1,4 +1,6 @@
 import Foundation
+import LoupeFindings
+import LoupeModel
 
 /// A 64-bit FNV-1a fingerprint of a report's inputs (spec, model, tokenizer, corpus and
 /// dictionary files), naming the cached findings of a build with exactly these inputs.
@@ -47,4 +49,32 @@ struct InputFingerprint {
 
     /// The fingerprint as 16 hex digits.
     var hex: String { String(format: "%016llx", hash) }
+
+    /// The version tag mixed into every fingerprint: findings of another schema never match.
+    static var tag: String { "loupe-findings-\(ReportFindings.currentSchemaVersion)" }
+
+    /// The fingerprint of `spec`'s inputs: the spec file, the model directory's files, the corpus
+    /// files and the dictionaries (a trained dictionary's folder as it is now). Reads files only, so
+    /// a build whose findings are cached never loads the model.
+    static func of(_ spec: ReportSpec) throws -> String {
+        try withStep(.cache, path: spec.directory.path) {
+            var fingerprint = InputFingerprint()
+            fingerprint.add(tag)
+            try fingerprint.addFiles(at: spec.specURL)
+            for name in ModelFiles.all {
+                try fingerprint.addFiles(at: spec.model.appendingPathComponent(name))
+            }
+            if case let .files(files) = spec.corpus {
+                for file in files { try fingerprint.addFiles(at: file) }
+            }
+            for entry in spec.hooks {
+                switch entry.source {
+                case .neurons: fingerprint.add("neurons")
+                case let .saelens(url): try fingerprint.addFiles(at: url)
+                case let .trainTopK(_, _, _, _, path): try fingerprint.addFiles(at: path)
+                }
+            }
+            return fingerprint.hex
+        }
+    }
 }

@@ -14,24 +14,23 @@ import LoupeSite
 /// input is unchanged; `render` writes the static site from findings alone. Both throw `BuildError`.
 public enum Report {
     /// The findings of `spec`: from `<report>/findings/` when a cached file's input fingerprint
-    /// matches (unless `force`), else computed step by step and cached. `progress` receives the
+    /// matches (unless `force`; the model is then not even loaded), else computed step by step and cached. `progress` receives the
     /// build's events; `environment` is read for the optional language-model endpoint.
     public static func build(
         spec: ReportSpec, force: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         progress: @escaping BuildProgress = { _ in }
     ) throws -> ReportFindings {
-        let context = BuildContext(spec: spec, environment: environment, progress: progress)
-        let inputs = try ReportInputs.load(context)
         let cache = FindingsCache(directory: spec.findingsDirectory)
-        let before = try inputs.fingerprint()
+        let before = try InputFingerprint.of(spec)
         if !force, let findings = cache.findings(fingerprint: before) {
             progress(.note(.cache, "inputs unchanged: reusing \(cache.file(fingerprint: before).path)"))
             return findings
         }
-        let findings = try ReportPipeline(context: context, inputs: inputs).run()
+        let context = BuildContext(spec: spec, environment: environment, progress: progress)
+        let findings = try ReportPipeline(context: context, inputs: try ReportInputs.load(context)).run()
         // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
-        try cache.store(findings, fingerprint: try inputs.fingerprint())
+        try cache.store(findings, fingerprint: try InputFingerprint.of(spec))
         return findings
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import LoupeAnalysis
-import LoupeFindings
 import LoupeModel
 
 /// The `inputs` step: the model, its tokenizer and every dictionary the spec names, loaded and
@@ -14,9 +13,6 @@ struct ReportInputs {
     /// Dictionaries that exist already, by hook entry index: SAELens ones, and trained ones saved
     /// by an earlier build.
     let dictionaries: [Int: SparseDictionary]
-
-    /// The version tag mixed into every fingerprint: findings of another schema never match.
-    static var fingerprintTag: String { "loupe-findings-\(ReportFindings.currentSchemaVersion)" }
 
     static func load(_ context: BuildContext) throws -> ReportInputs {
         let spec = context.spec
@@ -65,29 +61,5 @@ struct ReportInputs {
             loaded[index] = dictionary
         }
         return loaded
-    }
-
-    /// Fingerprint of the spec, the model directory's files, the corpus files and the dictionaries.
-    func fingerprint() throws -> String {
-        let spec = context.spec
-        return try withStep(.cache, path: spec.directory.path) {
-            var fingerprint = InputFingerprint()
-            fingerprint.add(Self.fingerprintTag)
-            try fingerprint.addFiles(at: spec.specURL)
-            for name in ModelFiles.all {
-                try fingerprint.addFiles(at: spec.model.appendingPathComponent(name))
-            }
-            if case let .files(files) = spec.corpus {
-                for file in files { try fingerprint.addFiles(at: file) }
-            }
-            for entry in spec.hooks {
-                switch entry.source {
-                case .neurons: fingerprint.add("neurons")
-                case let .saelens(url): try fingerprint.addFiles(at: url)
-                case let .trainTopK(_, _, _, _, path): try fingerprint.addFiles(at: path)
-                }
-            }
-            return fingerprint.hex
-        }
     }
 }
