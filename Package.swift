@@ -25,11 +25,7 @@ let package = Package(
             pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]
         ),
-        .target(
-            name: "LoupeCore",
-            dependencies: ["COpenBLAS", "CMalloc"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-        ),
+        .target(name: "LoupeCore", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "LoupeModel", dependencies: ["LoupeCore"]),
         .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel"]),
         .target(
