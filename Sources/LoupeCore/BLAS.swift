@@ -35,8 +35,11 @@ enum BLAS {
 /// Raw single-precision matrix-multiply throughput of this machine's OpenBLAS.
 public enum SgemmProbe {
     /// Times `repetitions` products `[m, k]·[k, n]` (after one warm-up) and returns the best
-    /// rate in GFLOP/s (2·m·n·k floating-point operations per product).
+    /// rate in GFLOP/s (2·m·n·k floating-point operations per product). Every argument must be ≥ 1.
     public static func gflops(m: Int, n: Int, k: Int, repetitions: Int = 3) -> Double {
+        precondition(
+            m >= 1 && n >= 1 && k >= 1 && repetitions >= 1,
+            "SgemmProbe.gflops: m \(m), n \(n), k \(k) and repetitions \(repetitions) must all be ≥ 1")
         var rng = SeededRandom(seed: 1)
         let a = (0..<(m * k)).map { _ in rng.nextUniform() - 0.5 }
         let b = (0..<(k * n)).map { _ in rng.nextUniform() - 0.5 }

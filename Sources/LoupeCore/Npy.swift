@@ -66,10 +66,12 @@ public enum Npy {
         case "<f8", "<i8": size = 8
         default: throw CoreError.corruptNpy(path: path, reason: "unsupported dtype \(dtype) (little-endian f2, f4, f8, i4, i8 are read)")
         }
-        let count = shape.reduce(1, *)
         let start = headerStart + headerLength
-        guard bytes.count - start == count * size else {
-            throw CoreError.corruptNpy(path: path, reason: "data holds \(bytes.count - start) bytes, shape \(shape) of \(dtype) needs \(count * size)")
+        guard let count = Tensor.elementCount(shape), case let (needed, false) = count.multipliedReportingOverflow(by: size) else {
+            throw CoreError.corruptNpy(path: path, reason: "shape \(shape) holds more values than can be addressed")
+        }
+        guard bytes.count - start == needed else {
+            throw CoreError.corruptNpy(path: path, reason: "data holds \(bytes.count - start) bytes, shape \(shape) of \(dtype) needs \(needed)")
         }
         let values = bytes.withUnsafeBytes { raw -> [Float] in
             let base = raw.baseAddress! + start

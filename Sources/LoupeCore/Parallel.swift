@@ -2,14 +2,15 @@ import Foundation
 
 /// Splits `0..<count` into contiguous chunks and runs `body` on them in parallel.
 ///
-/// Chunks are at least `minimumChunk` long, so small loops run on the calling thread.
+/// Chunks are at least `minimumChunk` (≥ 1) long, so small loops run on the calling thread.
 /// Each index is visited exactly once; the order of chunks is unspecified, so `body`
-/// must write only to locations owned by its own range.
+/// must write only to locations owned by its own range. `count` must not be negative.
 @inline(__always)
 public func parallelChunks(count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    precondition(count >= 0 && minimumChunk >= 1, "parallelChunks: count \(count) must be ≥ 0, minimumChunk \(minimumChunk) ≥ 1")
     guard count > 0 else { return }
     let workers = ProcessInfo.processInfo.activeProcessorCount
-    let chunks = max(1, min(workers, count / max(1, minimumChunk)))
+    let chunks = max(1, min(workers, count / minimumChunk))
     if chunks == 1 {
         body(0..<count)
         return

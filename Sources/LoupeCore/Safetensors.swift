@@ -206,15 +206,19 @@ public struct SafetensorsFile: Sendable {
 
 /// A tensor to be written to a safetensors file: Float32 values, or 32-bit integers.
 public enum SafetensorsValue: Sendable {
+    /// A tensor's values with its shape.
     case float32(Tensor)
+    /// `values` in row-major order; `shape` has no negative dimension and holds `values.count` values.
     case int32(shape: [Int], values: [Int32])
 }
 
 /// Writes safetensors files: tensors sorted by name, header padded with spaces to a multiple of
 /// 8 bytes, so the same tensors always give the same bytes.
 public enum SafetensorsWriter {
-    /// Serialises `tensors` (and optional `metadata`) to safetensors bytes.
+    /// Serialises `tensors` (and optional `metadata`) to safetensors bytes. Every shape must hold
+    /// its values.
     public static func encode(_ tensors: [String: SafetensorsValue], metadata: [String: String] = [:]) -> Data {
+        if let error = shapeError(tensors) { preconditionFailure(error.description) }
         var headerParts: [String] = []
         if !metadata.isEmpty {
             let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
@@ -249,13 +253,30 @@ public enum SafetensorsWriter {
         return file
     }
 
-    /// Writes `tensors` to `url` (atomically: a temporary file renamed into place).
+    /// Writes `tensors` to `url` (atomically: a temporary file renamed into place); throws
+    /// `CoreError.incompatibleShapes` when a shape does not hold its values.
     public static func write(_ tensors: [String: SafetensorsValue], to url: URL, metadata: [String: String] = [:]) throws {
+        if let error = shapeError(tensors) { throw error }
         do {
             try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
         } catch {
             throw CoreError.unwritableFile(path: url.path, reason: SafetensorsFile.reason(error))
         }
+    }
+
+    /// The error for the first (by name) value whose shape does not hold its values.
+    private static func shapeError(_ tensors: [String: SafetensorsValue]) -> CoreError? {
+        for name in tensors.keys.sorted() {
+            let (shape, count): ([Int], Int)
+            switch tensors[name]! {
+            case let .float32(tensor): (shape, count) = (tensor.shape, tensor.count)
+            case let .int32(intShape, values): (shape, count) = (intShape, values.count)
+            }
+            guard Tensor.elementCount(shape) != count else { continue }
+            return CoreError.incompatibleShapes(
+                operation: "SafetensorsWriter", detail: "tensor '\(name)': shape \(shape) does not hold \(count) values")
+        }
+        return nil
     }
 
     /// A JSON string literal for `text` (quotes, backslashes and control characters escaped).

@@ -160,7 +160,7 @@ private struct ForwardPass {
         }
         positional = try hook("hook_pos_embed", positional)
         var residual = embed + positional
-        if request.recordTape { tape = ForwardTape(tokens: tokens) }
+        if request.recordTape { tape = ForwardTape(config: config, tokens: tokens) }
 
         for layer in 0..<min(config.layers, lastLayer + 1) {
             let block = weights.blocks[layer]

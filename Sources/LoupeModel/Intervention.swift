@@ -65,6 +65,10 @@ public struct Intervention: Sendable {
         if let source, source.shape != shape {
             throw ModelError.invalidIntervention(hook: hook, reason: "values have shape \(source.shape), the hook has \(shape)")
         }
+        if let source, source.count != activation.count {
+            throw ModelError.invalidIntervention(
+                hook: hook, reason: "values of shape \(shape) hold \(source.count) numbers, expected \(activation.count)")
+        }
         let selected = selection(shape: shape, point: point)
         switch action {
         case .replace, .patch:

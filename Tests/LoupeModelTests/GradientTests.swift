@@ -59,6 +59,36 @@ import Testing
         }
     }
 
+    @Test func lossAndGradientsRejectTargetsOutsideTheVocabularyOrOfAnotherShape() throws {
+        let model = Self.tinyModel(activation: .geluTanh)
+        let inputs = [[1, 4, 2], [7, 7, 0]]
+        #expect(throws: ModelError.tokenOutOfRange(id: 11, vocabularySize: 11)) {
+            try model.lossAndGradients(inputs: inputs, targets: [[4, 2, 9], [7, 11, 5]])
+        }
+        #expect(throws: ModelError.tokenOutOfRange(id: -2, vocabularySize: 11)) {
+            try model.lossAndGradients(inputs: inputs, targets: [[4, 2, 9], [7, -2, 5]])
+        }
+        #expect(throws: ModelError.invalidInput(reason: "targets must have the shape of the inputs")) {
+            try model.lossAndGradients(inputs: inputs, targets: [[4, 2, 9], [7, 0]])
+        }
+    }
+
+    @Test func backwardRejectsAMisshapenLogitsGradientOrAnotherModelsTape() throws {
+        let model = Self.tinyModel(activation: .geluTanh)
+        let tape = try #require(try model.forward([[1, 4, 2]], ForwardRequest(recordTape: true)).tape)
+        #expect(throws: ModelError.invalidInput(reason: "the logits gradient has shape [1, 3, 10], expected [1, 3, 11]")) {
+            try model.backward(tape: tape, logitsGradient: Tensor(shape: [1, 3, 10]))
+        }
+        #expect(throws: ModelError.invalidInput(reason: "the logits gradient has shape [3, 11], expected [1, 3, 11]")) {
+            try model.backward(tape: tape, logitsGradient: Tensor(shape: [3, 11]))
+        }
+        let other = Self.tinyModel(activation: .relu)
+        #expect(throws: ModelError.invalidInput(reason: "the tape was recorded by a model of another configuration")) {
+            try other.backward(tape: tape, logitsGradient: Tensor(shape: [1, 3, 11]))
+        }
+        #expect(throws: Never.self) { try model.backward(tape: tape, logitsGradient: Tensor(shape: [1, 3, 11])) }
+    }
+
     /// A tiny model with random weights large enough that every path matters.
     static func tinyModel(activation: Activation, untied: Bool = false) -> GPT2Model {
         let config = GPT2Config(

@@ -102,5 +102,16 @@ import Testing
         #expect(throws: ModelError.self) { try model.forward(clean, ForwardRequest(interventions: [badHead])) }
         let missing = Intervention(hook: "blocks.0.attn.hook_z", action: .patch(ActivationCache()))
         #expect(throws: ModelError.self) { try model.forward(clean, ForwardRequest(interventions: [missing])) }
+        var resized = Tensor(shape: [1, 6, 48])
+        resized.scalars.removeLast()
+        let short = Intervention(hook: "blocks.0.hook_resid_pre", action: .add(resized))
+        #expect(throws: ModelError.invalidIntervention(
+            hook: "blocks.0.hook_resid_pre", reason: "values of shape [1, 6, 48] hold 287 numbers, expected 288")) {
+            try model.forward(clean, ForwardRequest(interventions: [short]))
+        }
+        let badPosition = Intervention(hook: "blocks.0.hook_resid_pre", action: .zero, position: 6)
+        #expect(throws: ModelError.invalidIntervention(hook: "blocks.0.hook_resid_pre", reason: "position 6 outside 0..<6")) {
+            try model.forward(clean, ForwardRequest(interventions: [badPosition]))
+        }
     }
 }

@@ -46,10 +46,20 @@ import Testing
 
     @Test func forwardWithoutLogitsStopsAtTheDeepestCachedHook() throws {
         let model = try GPT2Model.load(directory: Fixtures.url("gpt2-prefixed"))
+        #expect(model.config.layers == 3)
         let tokens = [[3, 4, 5, 6]]
         let full = try model.forward(tokens, ForwardRequest(cache: ["blocks.1.hook_resid_post"]))
-        let partial = try model.forward(tokens, ForwardRequest(cache: ["blocks.1.hook_resid_post"], computeLogits: false))
+        // A replacement of the wrong shape throws as soon as its hook is reached, so a pass that
+        // returns normally never ran block 2.
+        let tripwire = Intervention(hook: "blocks.2.hook_resid_pre", action: .replace(Tensor(shape: [1, 1, 48])))
+        #expect(throws: ModelError.invalidIntervention(
+            hook: "blocks.2.hook_resid_pre", reason: "values have shape [1, 1, 48], the hook has [1, 4, 48]")) {
+            try model.forward(tokens, ForwardRequest(cache: ["blocks.1.hook_resid_post"], interventions: [tripwire]))
+        }
+        let partial = try model.forward(
+            tokens, ForwardRequest(cache: ["blocks.1.hook_resid_post"], interventions: [tripwire], computeLogits: false))
         #expect(partial.logits == nil)
+        #expect(partial.cache.hooks == ["blocks.1.hook_resid_post"])
         #expect(partial.cache["blocks.1.hook_resid_post"] == full.cache["blocks.1.hook_resid_post"])
     }
 }

@@ -101,6 +101,18 @@ import Testing
         #expect(try loaded.forward([[1, 2, 3]]).logits == model.forward([[1, 2, 3]]).logits)
     }
 
+    @Test func applyingGradientsOfAnotherShapeStops() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var optimizer = AdamWOptimizer(settings: Self.settings, config: Self.config)
+            var wider = Self.config
+            wider.width = 16
+            var weights = GPT2Weights.random(config: wider, seed: 1)
+            _ = optimizer.apply(GPT2Weights.zeros(config: wider), to: &weights)
+        }
+        let message = result.map { String(decoding: $0.standardErrorContent, as: UTF8.self) } ?? ""
+        #expect(message.contains("AdamWOptimizer.apply: weights or gradients do not have the parameter shapes"), "\(message)")
+    }
+
     @Test func resumingIntoAnotherShapeFails() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-shape-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -97,7 +97,9 @@ extension Tensor {
     /// Backward of `applying(activation)` with `self` the forward input: output gradient times the
     /// derivative at each input (same shape).
     public func activationBackward(_ activation: Activation, outputGradient: Tensor) -> Tensor {
-        precondition(outputGradient.shape == shape)
+        Tensor.requireLayouts("activationBackward", self, outputGradient)
+        precondition(
+            outputGradient.shape == shape, "activationBackward: output gradient \(outputGradient.shape), expected \(shape)")
         let n = count
         let result = uninitializedScalars(n) { out in
             scalars.withUnsafeBufferPointer { x in

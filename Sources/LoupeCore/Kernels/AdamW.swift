@@ -31,14 +31,20 @@ extension Tensor {
     /// Updates `self` (parameters) in place from `gradient`, with first and second moments `m`, `v`
     /// (all the same shape): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − lr·(m̂/(√v̂ + ε) + λθ).
     public mutating func adamWUpdate(gradient: Tensor, m: inout Tensor, v: inout Tensor, _ s: AdamWStep) {
-        precondition(gradient.shape == shape && m.shape == shape && v.shape == shape)
+        Tensor.requireLayouts("adamWUpdate", self, gradient, m, v)
+        precondition(
+            gradient.shape == shape && m.shape == shape && v.shape == shape,
+            "adamWUpdate: gradient \(gradient.shape), m \(m.shape), v \(v.shape), expected \(shape) each")
+        precondition(s.step >= 1, "adamWUpdate: step \(s.step), steps count from 1")
         let correction1 = 1 - powf(s.beta1, Float(s.step))
         let correction2 = 1 - powf(s.beta2, Float(s.step))
         let n = count
-        scalars.withUnsafeMutableBufferPointer { theta in
-            gradient.scalars.withUnsafeBufferPointer { g in
-                m.scalars.withUnsafeMutableBufferPointer { mp in
-                    v.scalars.withUnsafeMutableBufferPointer { vp in
+        scalars.withUnsafeMutableBufferPointer { thetaBuffer in
+            gradient.scalars.withUnsafeBufferPointer { gradientBuffer in
+                m.scalars.withUnsafeMutableBufferPointer { mBuffer in
+                    v.scalars.withUnsafeMutableBufferPointer { vBuffer in
+                        let (theta, g) = (thetaBuffer.baseAddress!, gradientBuffer.baseAddress!)
+                        let (mp, vp) = (mBuffer.baseAddress!, vBuffer.baseAddress!)
                         for i in 0..<n {
                             let grad = g[i]
                             let mi = s.beta1 * mp[i] + (1 - s.beta1) * grad

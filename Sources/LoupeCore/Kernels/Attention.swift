@@ -13,8 +13,11 @@ public enum CausalAttention {
     /// `scale · q·kᵀ` per batch item and head, with entries above the diagonal (future keys) set
     /// to `-∞`: `q`, `k` `[B, T, H, D]` → scores `[B, H, T, T]`.
     public static func scores(query q: Tensor, key k: Tensor, scale: Float) throws -> Tensor {
-        guard q.rank == 4, q.shape == k.shape else {
-            throw CoreError.incompatibleShapes(operation: "attention scores", detail: "q \(q.shape), k \(k.shape)")
+        try Tensor.checkLayouts("attention scores", q, k)
+        guard isHeadLayout(q), q.shape == k.shape else {
+            throw CoreError.incompatibleShapes(
+                operation: "attention scores",
+                detail: "q \(q.shape) and k \(k.shape) must both be one [B, T, H, D] with every extent ≥ 1")
         }
         let (b, t, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
         let c = h * d
@@ -25,13 +28,14 @@ public enum CausalAttention {
                         for pair in pairs {
                             let (batch, head) = (pair / h, pair % h)
                             let offset = batch * t * c + head * d
-                            let s = out + (batch * h + head) * t * t
+                            let s = out + pair * t * t
                             BLAS.sgemm(
                                 transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
                                 a: qp.baseAddress! + offset, lda: c, b: kp.baseAddress! + offset, ldb: c,
                                 c: s, ldc: t)
                             for row in 0..<t {
-                                for column in (row + 1)..<max(row + 1, t) { s[row * t + column] = -.infinity }
+                                let future: UnsafeMutablePointer<Float> = s + (row &* t &+ row &+ 1)
+                                future.update(repeating: -Float.infinity, count: t &- row &- 1)
                             }
                         }
                     }
@@ -44,6 +48,7 @@ public enum CausalAttention {
     /// Softmax of every score row over the keys it may see (columns `0...row`); the future
     /// columns get probability 0. `[B, H, T, T]` → pattern `[B, H, T, T]`.
     public static func pattern(scores: Tensor) throws -> Tensor {
+        try Tensor.checkLayouts("attention pattern", scores)
         guard scores.rank == 4, scores.shape[2] == scores.shape[3] else {
             throw CoreError.incompatibleShapes(operation: "attention pattern", detail: "scores \(scores.shape)")
         }
@@ -54,8 +59,7 @@ public enum CausalAttention {
                 let s = sp.baseAddress!
                 parallelChunks(count: rows, minimumChunk: 256) { range in
                     for row in range {
-                        let visible = row % t + 1
-                        softmaxRow(s + row * t, out + row * t, visible: visible, width: t)
+                        softmaxRow(s + row &* t, out + row &* t, visible: row % t &+ 1, width: t)
                     }
                 }
             }
@@ -65,8 +69,15 @@ public enum CausalAttention {
 
     /// Attention-weighted values: `pattern` `[B, H, T, T]`, `v` `[B, T, H, D]` → z `[B, T, H, D]`.
     public static func mix(pattern: Tensor, value v: Tensor) throws -> Tensor {
-        guard v.rank == 4, pattern.shape == [v.shape[0], v.shape[2], v.shape[1], v.shape[1]] else {
-            throw CoreError.incompatibleShapes(operation: "attention mix", detail: "pattern \(pattern.shape), v \(v.shape)")
+        try Tensor.checkLayouts("attention mix", pattern, v)
+        guard isHeadLayout(v) else {
+            throw CoreError.incompatibleShapes(
+                operation: "attention mix", detail: "v \(v.shape) must be [B, T, H, D] with every extent ≥ 1")
+        }
+        let expected = [v.shape[0], v.shape[2], v.shape[1], v.shape[1]]
+        guard pattern.shape == expected else {
+            throw CoreError.incompatibleShapes(
+                operation: "attention mix", detail: "pattern \(pattern.shape), expected \(expected) for v \(v.shape)")
         }
         let (b, t, h, d) = (v.shape[0], v.shape[1], v.shape[2], v.shape[3])
         let c = h * d
@@ -95,8 +106,15 @@ extension CausalAttention {
     /// Each head's contribution to the attention output: `z` `[B, T, H, D]` with the rows
     /// `h·D..<(h+1)·D` of `outputWeight` `[H·D, C]` → `[B, T, H, C]` (no bias).
     public static func headResults(z: Tensor, outputWeight: Tensor) throws -> Tensor {
-        guard z.rank == 4, outputWeight.rank == 2, outputWeight.shape[0] == z.shape[2] * z.shape[3] else {
-            throw CoreError.incompatibleShapes(operation: "head results", detail: "z \(z.shape), W_O \(outputWeight.shape)")
+        try Tensor.checkLayouts("head results", z, outputWeight)
+        guard isHeadLayout(z) else {
+            throw CoreError.incompatibleShapes(
+                operation: "head results", detail: "z \(z.shape) must be [B, T, H, D] with every extent ≥ 1")
+        }
+        guard outputWeight.rank == 2, outputWeight.shape[0] == z.shape[2] * z.shape[3] else {
+            throw CoreError.incompatibleShapes(
+                operation: "head results",
+                detail: "W_O \(outputWeight.shape), expected [\(z.shape[2] * z.shape[3]), C] for z \(z.shape)")
         }
         let (b, t, h, d) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
         let c = outputWeight.shape[1]
@@ -119,16 +137,28 @@ extension CausalAttention {
 
     /// Sum over the head axis plus a bias: `[B, T, H, C]` + `[C]` → `[B, T, C]`.
     public static func sumHeads(_ results: Tensor, bias: Tensor) throws -> Tensor {
-        guard results.rank == 4, bias.shape == [results.shape[3]] else {
-            throw CoreError.incompatibleShapes(operation: "sum heads", detail: "results \(results.shape), bias \(bias.shape)")
+        try Tensor.checkLayouts("sum heads", results, bias)
+        guard results.rank == 4 else {
+            throw CoreError.incompatibleShapes(operation: "sum heads", detail: "results \(results.shape) must be [B, T, H, C]")
+        }
+        guard bias.shape == [results.shape[3]] else {
+            throw CoreError.incompatibleShapes(
+                operation: "sum heads", detail: "bias \(bias.shape), expected [\(results.shape[3])] for results \(results.shape)")
         }
         let (b, t, h, c) = (results.shape[0], results.shape[1], results.shape[2], results.shape[3])
-        var out = [Float](repeating: 0, count: b * t * c)
-        for row in 0..<(b * t) {
-            for j in 0..<c {
-                var sum = bias.scalars[j]
-                for head in 0..<h { sum += results.scalars[(row * h + head) * c + j] }
-                out[row * c + j] = sum
+        let out = uninitializedScalars(b * t * c) { out in
+            results.scalars.withUnsafeBufferPointer { rp in
+                bias.scalars.withUnsafeBufferPointer { bp in
+                    let (perHead, bias) = (rp.baseAddress!, bp.baseAddress!)
+                    for row in 0..<(b * t) {
+                        let sum = out + row &* c
+                        sum.initialize(from: bias, count: c)
+                        for head in 0..<h {
+                            let result = perHead + (row &* h &+ head) &* c
+                            for j in 0..<c { sum[j] += result[j] }
+                        }
+                    }
+                }
             }
         }
         return Tensor(uncheckedShape: [b, t, c], scalars: out)
@@ -140,7 +170,11 @@ extension CausalAttention {
     /// `[B, T, H, D]`, returns the gradient of the whole pattern (`dZ·Vᵀ`, every entry, masked ones
     /// included) and of v (`Pᵀ·dZ`).
     public static func mixBackward(pattern: Tensor, value v: Tensor, zGradient dz: Tensor) -> (pattern: Tensor, value: Tensor) {
+        Tensor.requireLayouts("mixBackward", pattern, v, dz)
+        precondition(isHeadLayout(v), "mixBackward: v \(v.shape) must be [B, T, H, D] with every extent ≥ 1")
         let (b, t, h, d) = (v.shape[0], v.shape[1], v.shape[2], v.shape[3])
+        precondition(pattern.shape == [b, h, t, t], "mixBackward: pattern \(pattern.shape), expected \([b, h, t, t])")
+        precondition(dz.shape == v.shape, "mixBackward: z gradient \(dz.shape), expected \(v.shape)")
         let c = h * d
         var dv = [Float](repeating: 0, count: v.count)
         let dp = uninitializedScalars(pattern.count) { out in
@@ -173,18 +207,24 @@ extension CausalAttention {
 
     /// Backward of `pattern`: softmax rows, `dS = P ⊙ (dP − Σ_k P·dP)`; masked entries get 0.
     public static func patternBackward(pattern: Tensor, patternGradient dp: Tensor) -> Tensor {
+        Tensor.requireLayouts("patternBackward", pattern, dp)
+        precondition(
+            pattern.rank == 4 && pattern.shape[2] == pattern.shape[3],
+            "patternBackward: pattern \(pattern.shape) must be [B, H, T, T]")
+        precondition(dp.shape == pattern.shape, "patternBackward: pattern gradient \(dp.shape), expected \(pattern.shape)")
         let t = pattern.shape[3]
-        let rows = pattern.count / t
+        let rows = pattern.count / max(1, t)
         let result = uninitializedScalars(pattern.count) { out in
             pattern.scalars.withUnsafeBufferPointer { pp in
                 dp.scalars.withUnsafeBufferPointer { dpp in
                     let p = pp.baseAddress!, g = dpp.baseAddress!
                     parallelChunks(count: rows, minimumChunk: 256) { range in
                         for row in range {
-                            let base = row * t
+                            let offset = row &* t
+                            let (probability, gradient, result) = (p + offset, g + offset, out + offset)
                             var dot: Float = 0
-                            for j in 0..<t { dot += p[base + j] * g[base + j] }
-                            for j in 0..<t { out[base + j] = p[base + j] * (g[base + j] - dot) }
+                            for j in 0..<t { dot += probability[j] * gradient[j] }
+                            for j in 0..<t { result[j] = probability[j] * (gradient[j] - dot) }
                         }
                     }
                 }
@@ -196,7 +236,12 @@ extension CausalAttention {
     /// Backward of `scores`: given q, k `[B, T, H, D]` and the scores gradient `[B, H, T, T]`
     /// (zero where masked), returns dQ = scale·dS·K and dK = scale·dSᵀ·Q.
     public static func scoresBackward(query q: Tensor, key k: Tensor, scale: Float, scoresGradient ds: Tensor) -> (query: Tensor, key: Tensor) {
+        Tensor.requireLayouts("scoresBackward", q, k, ds)
+        precondition(
+            isHeadLayout(q) && k.shape == q.shape,
+            "scoresBackward: q \(q.shape) and k \(k.shape) must both be one [B, T, H, D] with every extent ≥ 1")
         let (b, t, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        precondition(ds.shape == [b, h, t, t], "scoresBackward: scores gradient \(ds.shape), expected \([b, h, t, t])")
         let c = h * d
         var dq = [Float](repeating: 0, count: q.count)
         var dk = [Float](repeating: 0, count: k.count)
@@ -231,8 +276,17 @@ extension CausalAttention {
     /// Backward of `headResults`: given z `[B, T, H, D]`, W_O `[H·D, C]` and the results gradient
     /// `[B, T, H, C]`, accumulates into `weightGradient` `[H·D, C]` and returns dz.
     public static func headResultsBackward(z: Tensor, outputWeight: Tensor, resultsGradient dr: Tensor, weightGradient: inout Tensor) -> Tensor {
+        Tensor.requireLayouts("headResultsBackward", z, outputWeight, dr, weightGradient)
+        precondition(isHeadLayout(z), "headResultsBackward: z \(z.shape) must be [B, T, H, D] with every extent ≥ 1")
         let (b, t, h, d) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
+        precondition(
+            outputWeight.rank == 2 && outputWeight.shape[0] == h * d,
+            "headResultsBackward: W_O \(outputWeight.shape), expected [\(h * d), C]")
         let c = outputWeight.shape[1]
+        precondition(dr.shape == [b, t, h, c], "headResultsBackward: results gradient \(dr.shape), expected \([b, t, h, c])")
+        precondition(
+            weightGradient.shape == outputWeight.shape,
+            "headResultsBackward: weight gradient \(weightGradient.shape), expected \(outputWeight.shape)")
         let rows = b * t
         var dz = [Float](repeating: 0, count: z.count)
         z.scalars.withUnsafeBufferPointer { zp in
@@ -257,6 +311,11 @@ extension CausalAttention {
         }
         return Tensor(uncheckedShape: z.shape, scalars: dz)
     }
+}
+
+/// Whether `x` has the `[B, T, H, D]` layout of q, k, v and z with every extent at least 1.
+private func isHeadLayout(_ x: Tensor) -> Bool {
+    x.rank == 4 && x.shape.allSatisfy { $0 > 0 }
 }
 
 /// Softmax of the first `visible` values of a row of `width`; the rest of the row becomes 0.

@@ -12,6 +12,7 @@ public enum CoOccurrence {
     /// `include[r]` on which both column i and column j of `values` (`[N, F]`) are > 0.
     /// The result is symmetric; the diagonal gets each column's count of positive rows.
     public static func accumulatePositive(_ values: Tensor, include: [Bool], into counts: inout [UInt32]) throws {
+        try Tensor.checkLayouts("CoOccurrence.accumulatePositive", values)
         guard values.rank == 2 else {
             throw CoreError.incompatibleShapes(operation: "CoOccurrence.accumulatePositive", detail: "needs a [N, F] matrix, got \(values.shape)")
         }
@@ -25,13 +26,15 @@ public enum CoOccurrence {
         let words = (rows + 63) / 64
         var bits = [UInt64](repeating: 0, count: columns * words)
         values.scalars.withUnsafeBufferPointer { source in
-            bits.withUnsafeMutableBufferPointer { packed in
-                let (source, packed) = (source.baseAddress!, packed.baseAddress!)
-                parallelChunks(count: columns, minimumChunk: 64) { owned in
-                    for row in 0..<rows where include[row] {
-                        let line = source + row * columns
-                        let (word, bit) = (row >> 6, UInt64(1) << UInt64(row & 63))
-                        for column in owned where line[column] > 0 { packed[column * words + word] |= bit }
+            include.withUnsafeBufferPointer { include in
+                bits.withUnsafeMutableBufferPointer { packed in
+                    let (source, include, packed) = (source.baseAddress!, include.baseAddress!, packed.baseAddress!)
+                    parallelChunks(count: columns, minimumChunk: 64) { owned in
+                        for row in 0..<rows where include[row] {
+                            let line = source + row &* columns
+                            let (word, bit) = (row >> 6, UInt64(1) << UInt64(row & 63))
+                            for column in owned where line[column] > 0 { packed[column &* words &+ word] |= bit }
+                        }
                     }
                 }
             }
@@ -43,14 +46,14 @@ public enum CoOccurrence {
                 parallelChunks(count: (columns + 1) / 2, minimumChunk: 1) { items in
                     for item in items {
                         for i in item == columns - 1 - item ? [item] : [item, columns - 1 - item] {
-                            let a = packed + i * words
+                            let a = packed + i &* words
                             for j in i..<columns {
-                                let b = packed + j * words
+                                let b = packed + j &* words
                                 var shared = 0
                                 for w in 0..<words { shared &+= (a[w] & b[w]).nonzeroBitCount }
                                 guard shared > 0 else { continue }
-                                target[i * columns + j] &+= UInt32(shared)
-                                if j != i { target[j * columns + i] &+= UInt32(shared) }
+                                target[i &* columns &+ j] &+= UInt32(shared)
+                                if j != i { target[j &* columns &+ i] &+= UInt32(shared) }
                             }
                         }
                     }

@@ -8,40 +8,47 @@ import Darwin
 
 /// Mean next-token cross-entropy and its gradient.
 public enum CrossEntropy {
-    /// `logits` `[N…, V]` and one target id per row (`N` of them; a target of -1 is ignored):
-    /// returns the mean of `−log softmax(logits)[target]` over counted rows and the gradient
-    /// `(softmax − onehot) / counted` (`[N…, V]`, zero on ignored rows).
+    /// `logits` `[N…, V]` and one target id per row (`N` of them, each in `0..<V`, or -1 for a row
+    /// that is ignored): returns the mean of `−log softmax(logits)[target]` over counted rows and
+    /// the gradient `(softmax − onehot) / counted` (`[N…, V]`, zero on ignored rows).
     public static func lossAndGradient(logits: Tensor, targets: [Int]) -> (loss: Float, gradient: Tensor) {
+        Tensor.requireLayouts("CrossEntropy", logits)
+        precondition(
+            logits.rank >= 1 && logits.shape[logits.rank - 1] > 0,
+            "CrossEntropy: logits \(logits.shape) need [N…, V] with V ≥ 1")
         let v = logits.shape[logits.rank - 1]
         let rows = logits.count / v
-        precondition(targets.count == rows, "one target per row")
+        precondition(targets.count == rows, "CrossEntropy: \(targets.count) targets, expected one per row (\(rows))")
+        precondition(
+            targets.allSatisfy { $0 >= -1 && $0 < v },
+            "CrossEntropy: target \(targets.first { $0 < -1 || $0 >= v } ?? 0) outside the vocabulary 0..<\(v) (-1 ignores a row)")
         let counted = targets.filter { $0 >= 0 }.count
         var rowLosses = [Double](repeating: 0, count: rows)
         let scale = 1 / Float(max(1, counted))
         let gradient = uninitializedScalars(logits.count) { out in
             logits.scalars.withUnsafeBufferPointer { lp in
-                rowLosses.withUnsafeMutableBufferPointer { losses in
-                    let l = lp.baseAddress!, lossesBase = losses.baseAddress!
-                    parallelChunks(count: rows, minimumChunk: 32) { range in
-                        for row in range {
-                            let base = row * v
-                            let target = targets[row]
-                            guard target >= 0 else {
-                                (out + base).initialize(repeating: 0, count: v)
-                                continue
+                targets.withUnsafeBufferPointer { tp in
+                    rowLosses.withUnsafeMutableBufferPointer { losses in
+                        let (l, targetIds, lossesBase) = (lp.baseAddress!, tp.baseAddress!, losses.baseAddress!)
+                        parallelChunks(count: rows, minimumChunk: 32) { range in
+                            for row in range {
+                                let (x, y) = (l + row &* v, out + row &* v)
+                                let target = targetIds[row]
+                                guard target >= 0 else {
+                                    y.initialize(repeating: 0, count: v)
+                                    continue
+                                }
+                                var maximum = -Float.infinity
+                                for j in 0..<v where x[j] > maximum { maximum = x[j] }
+                                let shift = FloatVector(repeating: maximum)
+                                mapVectorized(x, y, range: 0..<v, vector: { vectorExp($0 - shift) }, scalar: { expf($0 - maximum) })
+                                var sum: Float = 0
+                                for j in 0..<v { sum += y[j] }
+                                lossesBase[row] = Double(logf(sum) + maximum - x[target])
+                                let normaliser = scale / sum
+                                for j in 0..<v { y[j] *= normaliser }
+                                y[target] -= scale
                             }
-                            precondition(target < v, "target \(target) outside the vocabulary")
-                            var maximum = -Float.infinity
-                            for j in 0..<v where l[base + j] > maximum { maximum = l[base + j] }
-                            let shift = FloatVector(repeating: maximum)
-                            mapVectorized(l + base, out + base, range: 0..<v,
-                                          vector: { vectorExp($0 - shift) }, scalar: { expf($0 - maximum) })
-                            var sum: Float = 0
-                            for j in 0..<v { sum += out[base + j] }
-                            lossesBase[row] = Double(logf(sum) + maximum - l[base + target])
-                            let normaliser = scale / sum
-                            for j in 0..<v { out[base + j] *= normaliser }
-                            out[base + target] -= scale
                         }
                     }
                 }

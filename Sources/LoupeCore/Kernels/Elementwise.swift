@@ -11,6 +11,7 @@ extension Tensor {
 
     /// Adds `other` (same shape) into `self`.
     public mutating func add(_ other: Tensor) {
+        Tensor.requireLayouts("add", self, other)
         precondition(shape == other.shape, "add: shapes \(shape) and \(other.shape) differ")
         let n = count
         scalars.withUnsafeMutableBufferPointer { y in
@@ -22,14 +23,21 @@ extension Tensor {
 
     /// Multiplies every value by `factor`.
     public mutating func scale(by factor: Float) {
-        for i in scalars.indices { scalars[i] *= factor }
+        let n = count
+        scalars.withUnsafeMutableBufferPointer { x in
+            let values = x.baseAddress!
+            for i in 0..<n { values[i] *= factor }
+        }
     }
 
     /// Splits the last dimension into `parts` equal tensors (e.g. a fused `[B, T, 3C]` q/k/v
     /// projection into three `[B, T, C]`).
     public func splitLastDimension(into parts: Int) throws -> [Tensor] {
+        try Tensor.checkLayouts("splitLastDimension", self)
         guard let last = shape.last, parts > 0, last % parts == 0 else {
-            throw CoreError.incompatibleShapes(operation: "splitLastDimension", detail: "\(shape) into \(parts)")
+            throw CoreError.incompatibleShapes(
+                operation: "splitLastDimension",
+                detail: "the last dimension of \(shape) does not split into \(parts) equal parts (parts must be ≥ 1)")
         }
         let width = last / parts
         let rows = count / max(1, last)
@@ -49,20 +57,25 @@ extension Tensor {
     /// Joins tensors of equal leading shape along the last dimension (the inverse of
     /// `splitLastDimension`): `[N…, A]`, `[N…, B]`, … → `[N…, A + B + …]`.
     public static func concatenateLastDimension(_ parts: [Tensor]) -> Tensor {
-        precondition(!parts.isEmpty)
+        precondition(!parts.isEmpty, "concatenateLastDimension needs at least one tensor")
+        for part in parts { Tensor.requireLayouts("concatenateLastDimension", part) }
         let leading = Array(parts[0].shape.dropLast())
+        precondition(
+            parts.allSatisfy { $0.rank >= 1 && Array($0.shape.dropLast()) == leading },
+            "concatenateLastDimension: shapes \(parts.map(\.shape)) differ before the last dimension (or are scalars)")
         let widths = parts.map { $0.shape[$0.rank - 1] }
-        precondition(parts.allSatisfy { Array($0.shape.dropLast()) == leading })
         let total = widths.reduce(0, +)
         let rows = leading.reduce(1, *)
-        var result = [Float](repeating: 0, count: rows * total)
-        var offset = 0
-        for (part, width) in zip(parts, widths) {
-            for row in 0..<rows {
-                result.replaceSubrange((row * total + offset)..<(row * total + offset + width),
-                                       with: part.scalars[(row * width)..<((row + 1) * width)])
+        let result = uninitializedScalars(rows * total) { out in
+            var offset = 0
+            for (part, width) in zip(parts, widths) {
+                part.scalars.withUnsafeBufferPointer { source in
+                    for row in 0..<rows {
+                        (out + row * total + offset).initialize(from: source.baseAddress! + row * width, count: width)
+                    }
+                }
+                offset += width
             }
-            offset += width
         }
         return Tensor(uncheckedShape: leading + [total], scalars: result)
     }

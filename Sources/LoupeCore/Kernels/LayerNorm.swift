@@ -14,9 +14,13 @@ extension Tensor {
     public func layerNormWithStatistics(
         weight: Tensor, bias: Tensor, epsilon: Float
     ) throws -> (output: Tensor, mean: [Float], rstd: [Float]) {
-        guard let channels = shape.last, channels > 0, weight.shape == [channels], bias.shape == [channels] else {
+        try Tensor.checkLayouts("layerNorm", self, weight, bias)
+        guard let channels = shape.last, channels > 0 else {
+            throw CoreError.incompatibleShapes(operation: "layerNorm", detail: "input \(shape) needs [..., C] with C ≥ 1")
+        }
+        guard weight.shape == [channels], bias.shape == [channels] else {
             throw CoreError.incompatibleShapes(
-                operation: "layerNorm", detail: "input \(shape), weight \(weight.shape), bias \(bias.shape)")
+                operation: "layerNorm", detail: "weight \(weight.shape) and bias \(bias.shape), expected [\(channels)] each")
         }
         let rows = count / channels
         var means = [Float](repeating: 0, count: rows)
@@ -32,7 +36,7 @@ extension Tensor {
                                 parallelChunks(count: rows, minimumChunk: 64) { range in
                                     for row in range {
                                         (mp[row], rp[row]) = layerNormRow(
-                                            xp + row * channels, out + row * channels,
+                                            xp + row &* channels, out + row &* channels,
                                             wp, bp, channels: channels, epsilon: epsilon)
                                     }
                                 }
@@ -52,31 +56,66 @@ extension Tensor {
         outputGradient: Tensor, weight: Tensor, mean: [Float], rstd: [Float],
         weightGradient: inout Tensor, biasGradient: inout Tensor
     ) -> Tensor {
+        Tensor.requireLayouts("layerNormBackward", self, outputGradient, weight, weightGradient, biasGradient)
+        precondition(rank >= 1 && shape[rank - 1] > 0, "layerNormBackward: input \(shape) needs [..., C] with C ≥ 1")
         let channels = shape[rank - 1]
         let rows = count / channels
-        precondition(outputGradient.shape == shape && mean.count == rows && rstd.count == rows)
-        var inputGradient = [Float](repeating: 0, count: count)
-        for row in 0..<rows {
-            let base = row * channels
-            var meanOfScaled: Float = 0, meanOfScaledTimesNorm: Float = 0
-            for c in 0..<channels {
-                let norm = (scalars[base + c] - mean[row]) * rstd[row]
-                let scaled = outputGradient.scalars[base + c] * weight.scalars[c]
-                meanOfScaled += scaled
-                meanOfScaledTimesNorm += scaled * norm
-            }
-            meanOfScaled /= Float(channels)
-            meanOfScaledTimesNorm /= Float(channels)
-            for c in 0..<channels {
-                let norm = (scalars[base + c] - mean[row]) * rstd[row]
-                let gradient = outputGradient.scalars[base + c]
-                weightGradient.scalars[c] += gradient * norm
-                biasGradient.scalars[c] += gradient
-                let scaled = gradient * weight.scalars[c]
-                inputGradient[base + c] = (scaled - meanOfScaled - norm * meanOfScaledTimesNorm) * rstd[row]
+        precondition(
+            outputGradient.shape == shape,
+            "layerNormBackward: output gradient \(outputGradient.shape), expected \(shape)")
+        precondition(
+            weight.shape == [channels] && weightGradient.shape == [channels] && biasGradient.shape == [channels],
+            "layerNormBackward: weight \(weight.shape), weight gradient \(weightGradient.shape), bias gradient \(biasGradient.shape), expected [\(channels)] each")
+        precondition(
+            mean.count == rows && rstd.count == rows,
+            "layerNormBackward: \(mean.count) means and \(rstd.count) rstds, expected \(rows) each")
+        let result = uninitializedScalars(count) { dx in
+            scalars.withUnsafeBufferPointer { x in
+                outputGradient.scalars.withUnsafeBufferPointer { dy in
+                    weight.scalars.withUnsafeBufferPointer { w in
+                        weightGradient.scalars.withUnsafeMutableBufferPointer { dw in
+                            biasGradient.scalars.withUnsafeMutableBufferPointer { db in
+                                for row in 0..<rows {
+                                    let offset = row &* channels
+                                    layerNormBackwardRow(
+                                        x.baseAddress! + offset, dy.baseAddress! + offset, dx + offset,
+                                        w.baseAddress!, dw.baseAddress!, db.baseAddress!,
+                                        channels: channels, mean: mean[row], rstd: rstd[row])
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
-        return Tensor(uncheckedShape: shape, scalars: inputGradient)
+        return Tensor(uncheckedShape: shape, scalars: result)
+    }
+}
+
+/// Backward of `layerNormRow` for one row of `channels`: writes the input gradient into `dx` and
+/// adds this row's share of the weight and bias gradients into `dw` and `db`.
+@inline(__always)
+private func layerNormBackwardRow(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+    _ weight: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
+    channels: Int, mean: Float, rstd: Float
+) {
+    var meanOfScaled: Float = 0, meanOfScaledTimesNorm: Float = 0
+    for c in 0..<channels {
+        let norm = (x[c] - mean) * rstd
+        let scaled = dy[c] * weight[c]
+        meanOfScaled += scaled
+        meanOfScaledTimesNorm += scaled * norm
+    }
+    meanOfScaled /= Float(channels)
+    meanOfScaledTimesNorm /= Float(channels)
+    for c in 0..<channels {
+        let norm = (x[c] - mean) * rstd
+        let gradient = dy[c]
+        dw[c] += gradient * norm
+        db[c] += gradient
+        let scaled = gradient * weight[c]
+        dx[c] = (scaled - meanOfScaled - norm * meanOfScaledTimesNorm) * rstd
     }
 }
 

@@ -29,15 +29,21 @@ extension Tensor {
 
     /// `self` `[..., I]` times `weight` (`[I, O]`, or `[O, I]` used transposed) plus an optional bias.
     private func product(_ weight: Tensor, transposed: Bool, bias: Tensor?, operation: String) throws -> Tensor {
+        try Tensor.checkLayouts(operation, self, weight, bias)
         let innerAxis = transposed ? 1 : 0
-        guard let inner = shape.last, weight.rank == 2, weight.shape[innerAxis] == inner else {
-            throw CoreError.incompatibleShapes(operation: operation, detail: "\(shape) · \(weight.shape)\(transposed ? "ᵀ" : "")")
+        guard let inner = shape.last, inner > 0 else {
+            throw CoreError.incompatibleShapes(operation: operation, detail: "input \(shape) needs [..., I] with I ≥ 1")
+        }
+        guard weight.rank == 2, weight.shape[innerAxis] == inner else {
+            let expected = transposed ? "[O, \(inner)]" : "[\(inner), O]"
+            throw CoreError.incompatibleShapes(
+                operation: operation, detail: "input \(shape) needs a weight \(expected), found \(weight.shape)")
         }
         let outer = weight.shape[1 - innerAxis]
         if let bias, bias.shape != [outer] {
-            throw CoreError.incompatibleShapes(operation: operation, detail: "bias \(bias.shape) for \(outer) outputs")
+            throw CoreError.incompatibleShapes(operation: operation, detail: "bias \(bias.shape), expected [\(outer)]")
         }
-        let rows = inner == 0 ? count : count / inner
+        let rows = count / inner
         let result = uninitializedScalars(rows * outer) { out in
             fillRows(out, rows: rows, columns: outer, with: bias)
             scalars.withUnsafeBufferPointer { x in
@@ -62,9 +68,12 @@ extension Tensor {
         weight: Tensor, outputGradient: Tensor, weightGradient: inout Tensor, biasGradient: inout Tensor?,
         needsInputGradient: Bool = true
     ) -> Tensor? {
-        let (inner, outer) = (weight.shape[0], weight.shape[1])
-        let rows = count / inner
-        precondition(outputGradient.count == rows * outer && weightGradient.shape == weight.shape)
+        let (inner, outer, rows) = checkBackward(
+            "matmulBackward", weight: weight, innerAxis: 0, outputGradient: outputGradient, weightGradient: weightGradient)
+        if let biasGradient {
+            Tensor.requireLayouts("matmulBackward", biasGradient)
+            precondition(biasGradient.shape == [outer], "matmulBackward: bias gradient \(biasGradient.shape), expected [\(outer)]")
+        }
         scalars.withUnsafeBufferPointer { x in
             outputGradient.scalars.withUnsafeBufferPointer { dy in
                 weightGradient.scalars.withUnsafeMutableBufferPointer { dw in
@@ -102,9 +111,8 @@ extension Tensor {
     /// output gradient `[N…, O]`: accumulates `weightGradient` `[O, I]` += dyᵀ·x and returns the
     /// input gradient dy·W (`[N…, I]`).
     public func matmulTransposedBackward(weight: Tensor, outputGradient: Tensor, weightGradient: inout Tensor) -> Tensor {
-        let (outer, inner) = (weight.shape[0], weight.shape[1])
-        let rows = count / inner
-        precondition(outputGradient.count == rows * outer && weightGradient.shape == weight.shape)
+        let (inner, outer, rows) = checkBackward(
+            "matmulTransposedBackward", weight: weight, innerAxis: 1, outputGradient: outputGradient, weightGradient: weightGradient)
         scalars.withUnsafeBufferPointer { x in
             outputGradient.scalars.withUnsafeBufferPointer { dy in
                 weightGradient.scalars.withUnsafeMutableBufferPointer { dw in
@@ -126,6 +134,27 @@ extension Tensor {
             }
         }
         return Tensor(uncheckedShape: shape, scalars: result)
+    }
+
+    /// Checks the operands of a product's backward pass (`self` `[N…, I]`, `weight` with I on
+    /// `innerAxis`, output gradient `[N…, O]`, weight gradient shaped like `weight`) and returns
+    /// I, O and the row count N.
+    private func checkBackward(
+        _ operation: String, weight: Tensor, innerAxis: Int, outputGradient: Tensor, weightGradient: Tensor
+    ) -> (inner: Int, outer: Int, rows: Int) {
+        Tensor.requireLayouts(operation, self, weight, outputGradient, weightGradient)
+        precondition(
+            rank >= 1 && weight.rank == 2 && shape[rank - 1] > 0 && weight.shape[innerAxis] == shape[rank - 1],
+            "\(operation): input \(shape) does not fit weight \(weight.shape)")
+        let (inner, outer) = (weight.shape[innerAxis], weight.shape[1 - innerAxis])
+        let expected = Array(shape.dropLast()) + [outer]
+        precondition(
+            outputGradient.shape == expected,
+            "\(operation): output gradient \(outputGradient.shape), expected \(expected)")
+        precondition(
+            weightGradient.shape == weight.shape,
+            "\(operation): weight gradient \(weightGradient.shape), expected \(weight.shape)")
+        return (inner, outer, count / inner)
     }
 }
 

@@ -34,13 +34,13 @@ func mapVectorized(
 ) {
     var i = range.lowerBound
     let width = FloatVector.scalarCount
-    while i + width <= range.upperBound {
+    while i &+ width <= range.upperBound {
         let loaded = UnsafeRawPointer(input + i).loadUnaligned(as: FloatVector.self)
         UnsafeMutableRawPointer(output + i).storeBytes(of: vector(loaded), as: FloatVector.self)
-        i += width
+        i &+= width
     }
     while i < range.upperBound {
         output[i] = scalar(input[i])
-        i += 1
+        i &+= 1
     }
 }

@@ -53,9 +53,14 @@ public struct AdamWOptimizer: Sendable {
         public var learningRate: Float
     }
 
-    /// Clips `gradients` to the global norm limit and applies one AdamW step to `weights`.
+    /// Clips `gradients` to the global norm limit and applies one AdamW step to `weights`; both
+    /// must have the parameter shapes of the configuration the optimiser was made for.
     public mutating func apply(_ gradients: GPT2Weights, to weights: inout GPT2Weights) -> Update {
-        let paths = weights.parameterPaths
+        let paths = firstMoment.parameterPaths
+        let shapes = paths.map { firstMoment[keyPath: $0.1].shape }
+        precondition(
+            weights.named.map(\.1.shape) == shapes && gradients.named.map(\.1.shape) == shapes,
+            "AdamWOptimizer.apply: weights or gradients do not have the parameter shapes of the optimiser's configuration")
         let norm = Float(paths.reduce(0) { $0 + gradients[keyPath: $1.1].sumOfSquares }.squareRoot())
         let clipScale: Float = settings.gradientClip > 0 && norm > settings.gradientClip ? settings.gradientClip / norm : 1
         let rate = settings.learningRate(atStep: step)

@@ -20,8 +20,16 @@ extension GPT2Weights {
 
 extension GPT2Model {
     /// Back-propagates `logitsGradient` (`[B, T, V]`, d(objective)/d(logits)) through the pass
-    /// recorded in `tape`. Returns every parameter's gradient and the gradients of `hooks`.
+    /// recorded in `tape`, which a model of this configuration must have recorded. Returns every
+    /// parameter's gradient and the gradients of `hooks`.
     public func backward(tape: ForwardTape, logitsGradient: Tensor, hooks: Set<String> = []) throws -> Gradients {
+        guard tape.config == config else {
+            throw ModelError.invalidInput(reason: "the tape was recorded by a model of another configuration")
+        }
+        let expected = [tape.tokens.count, tape.tokens[0].count, config.vocabularySize]
+        guard logitsGradient.shape == expected else {
+            throw ModelError.invalidInput(reason: "the logits gradient has shape \(logitsGradient.shape), expected \(expected)")
+        }
         for name in hooks {
             guard let point = HookPoint(name), (point.layer ?? 0) < config.layers else { throw ModelError.unknownHook(name: name) }
         }

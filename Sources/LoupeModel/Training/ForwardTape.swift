@@ -25,6 +25,8 @@ public struct ForwardTape: Sendable {
         var mlpPre: Tensor, mlpPost: Tensor
     }
 
+    /// The configuration of the model that recorded the pass.
+    var config: GPT2Config
     /// The input tokens (`B` sequences of `T`).
     var tokens: [[Int]]
     /// One entry per block.
@@ -36,7 +38,8 @@ public struct ForwardTape: Sendable {
     var finalMean: [Float] = []
     var finalRstd: [Float] = []
 
-    init(tokens: [[Int]]) {
+    init(config: GPT2Config, tokens: [[Int]]) {
+        self.config = config
         self.tokens = tokens
     }
 }
