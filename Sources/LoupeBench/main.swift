@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 
 /// `loupe-bench`: forward-pass throughput of a GPT-2-small-shaped model next to the machine's
@@ -128,7 +129,7 @@ if let peerTokensPerSecond {
     figures["torch_forward_tokens_per_second"] = peerTokensPerSecond
     figures["forward_speed_vs_torch"] = tokensPerSecond / peerTokensPerSecond
 }
-let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+let json = try JSONWriter.encode(object: figures)
 print(String(decoding: json, as: UTF8.self))
 
 if arguments.contains("--breakdown") {

@@ -215,18 +215,14 @@ public enum SafetensorsValue: Sendable {
 /// Writes safetensors files: tensors sorted by name, header padded with spaces to a multiple of
 /// 8 bytes, so the same tensors always give the same bytes.
 public enum SafetensorsWriter {
-    /// Serialises `tensors` (and optional `metadata`) to safetensors bytes. Every shape must hold
-    /// its values.
-    public static func encode(_ tensors: [String: SafetensorsValue], metadata: [String: String] = [:]) -> Data {
-        if let error = shapeError(tensors) { preconditionFailure(error.description) }
-        var headerParts: [String] = []
-        if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
-            headerParts.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
-        }
+    /// Serialises `tensors` (and optional `metadata`) to safetensors bytes; throws
+    /// `CoreError.incompatibleShapes` when a shape does not hold its values.
+    public static func encode(_ tensors: [String: SafetensorsValue], metadata: [String: String] = [:]) throws -> Data {
+        if let error = shapeError(tensors) { throw error }
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
         var body = Data()
-        for name in tensors.keys.sorted() {
-            let value = tensors[name]!
+        for (name, value) in tensors.sorted(by: { $0.key < $1.key }) {
             let start = body.count
             let dtype: String
             let shape: [Int]
@@ -240,15 +236,14 @@ public enum SafetensorsWriter {
                 shape = intShape
                 values.withUnsafeBufferPointer { body.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self), count: $0.count * 4)) }
             }
-            let shapeText = shape.map(String.init).joined(separator: ",")
-            headerParts.append("\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shapeText)],\"data_offsets\":[\(start),\(body.count)]}")
+            header[name] = ["dtype": dtype, "shape": shape, "data_offsets": [start, body.count]] as [String: Any]
         }
-        var header = Data("{\(headerParts.joined(separator: ","))}".utf8)
-        while header.count % 8 != 0 { header.append(0x20) }
+        var headerBytes = try JSONWriter.encode(object: header)
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
         var file = Data()
-        var length = UInt64(header.count).littleEndian
+        var length = UInt64(headerBytes.count).littleEndian
         withUnsafeBytes(of: &length) { file.append(contentsOf: $0) }
-        file.append(header)
+        file.append(headerBytes)
         file.append(body)
         return file
     }
@@ -256,9 +251,9 @@ public enum SafetensorsWriter {
     /// Writes `tensors` to `url` (atomically: a temporary file renamed into place); throws
     /// `CoreError.incompatibleShapes` when a shape does not hold its values.
     public static func write(_ tensors: [String: SafetensorsValue], to url: URL, metadata: [String: String] = [:]) throws {
-        if let error = shapeError(tensors) { throw error }
+        let data = try encode(tensors, metadata: metadata)
         do {
-            try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+            try data.write(to: url, options: .atomic)
         } catch {
             throw CoreError.unwritableFile(path: url.path, reason: SafetensorsFile.reason(error))
         }
@@ -277,22 +272,5 @@ public enum SafetensorsWriter {
                 operation: "SafetensorsWriter", detail: "tensor '\(name)': shape \(shape) does not hold \(count) values")
         }
         return nil
-    }
-
-    /// A JSON string literal for `text` (quotes, backslashes and control characters escaped).
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeFindings
 
 extension GPT2Config {
     /// The Hugging Face `activation_function` name of `activation`.
@@ -45,7 +46,7 @@ extension GPT2Model {
     public func save(to directory: URL) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let json = try JSONSerialization.data(withJSONObject: config.huggingFaceJSON, options: [.prettyPrinted, .sortedKeys])
+            let json = try JSONWriter.encode(object: config.huggingFaceJSON, layout: .pretty)
             try json.write(to: directory.appendingPathComponent(ModelFiles.config), options: .atomic)
         } catch {
             throw ModelError.invalidConfig(path: directory.appendingPathComponent(ModelFiles.config).path, key: nil, reason: "cannot write: \(error.localizedDescription)")

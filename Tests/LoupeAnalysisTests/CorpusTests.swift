@@ -57,7 +57,7 @@ struct CorpusTests {
             try Corpus.read(file: bad)
         }
         let array = try dir.file("array.jsonl", "[1, 2]\n")
-        #expect(throws: CorpusError.invalidJSONLine(path: array.path, line: 1, reason: "expected a JSON object with a \"text\" string, found an array")) {
+        #expect(throws: CorpusError.invalidJSONLine(path: array.path, line: 1, reason: "expected a JSON object with a \"text\" string, found a list")) {
             try Corpus.read(file: array)
         }
         let missing = try dir.file("missing.jsonl", "{\"text\": \"ok\"}\n\n{\"title\": \"no text\"}\n")
@@ -65,7 +65,7 @@ struct CorpusTests {
             try Corpus.read(file: missing)
         }
         let number = try dir.file("number.jsonl", "{\"text\": 5}\n")
-        #expect(throws: CorpusError.missingText(path: number.path, line: 1, reason: "\"text\" is a number, expected a string")) {
+        #expect(throws: CorpusError.missingText(path: number.path, line: 1, reason: "\"text\" is a number (5), expected a string")) {
             try Corpus.read(file: number)
         }
         let message = CorpusError.invalidJSONLine(path: "/x/bad.jsonl", line: 2, reason: "not valid JSON").description

@@ -77,8 +77,16 @@ import Testing
         #expect(findings.contains { $0.hasPrefix("findings-") && $0.hasSuffix(".json") })
         #expect(!findings.contains("activations"))
 
-        // Unchanged inputs: the same site again, from the cache.
+        // Unchanged inputs: the site comes from the cached findings, the model is not run. Marking the
+        // cached report name shows which: a recomputation would write "report" again.
+        let cached = directory.appendingPathComponent("findings").appendingPathComponent(try #require(findings.first { $0.hasPrefix("findings-") }))
+        let json = try String(contentsOf: cached, encoding: .utf8)
+        try Data(json.replacingOccurrences(of: "\"name\":\"report\"", with: "\"name\":\"cached-report\"").utf8).write(to: cached)
         try build(directory)
+        let rebuilt = try siteFiles(directory)
+        #expect(rebuilt.keys == files.keys)
+        #expect(String(decoding: try #require(rebuilt["/index.html"]), as: UTF8.self).contains("cached-report"))
+        try build(directory, force: true)
         #expect(try siteFiles(directory) == files)
     }
 

@@ -15,7 +15,7 @@ func rawSafetensors(header: String, data: [UInt8]) -> Data {
 @Suite struct SafetensorsTests {
     @Test func writtenTensorsReadBackIdentically() throws {
         let a = try Tensor(shape: [2, 3], scalars: [1, -2, 3.5, 0, .infinity, -0.25])
-        let bytes = SafetensorsWriter.encode(
+        let bytes = try SafetensorsWriter.encode(
             ["b.weight": .float32(a), "a.ids": .int32(shape: [4], values: [7, -1, 0, 123_456])],
             metadata: ["format": "pt"])
         let file = try SafetensorsFile(data: bytes, path: "memory")
@@ -28,11 +28,15 @@ func rawSafetensors(header: String, data: [UInt8]) -> Data {
         #expect(headerLength % 8 == 0)
     }
 
-    @Test func encodingIsDeterministic() {
+    @Test func encodingIsDeterministic() throws {
         let t = Tensor(shape: [3], repeating: 2)
-        let one = SafetensorsWriter.encode(["x": .float32(t), "y": .float32(t), "z": .float32(t)])
-        let two = SafetensorsWriter.encode(["z": .float32(t), "x": .float32(t), "y": .float32(t)])
+        let one = try SafetensorsWriter.encode(["x": .float32(t), "y": .float32(t), "z": .float32(t)])
+        let two = try SafetensorsWriter.encode(["z": .float32(t), "x": .float32(t), "y": .float32(t)])
         #expect(one == two)
+        // The header is JSON with sorted keys; names that need escaping stay readable.
+        let named = try SafetensorsWriter.encode(["a\"b\\c/d\n": .float32(t)], metadata: ["k": "v/\u{1}"])
+        let file = try SafetensorsFile(data: named, path: "memory")
+        #expect(file.names == ["a\"b\\c/d\n"] && file.metadata == ["k": "v/\u{1}"])
     }
 
     @Test func halfBFloatDoubleAndInt64AreConvertedToFloat() throws {
@@ -98,7 +102,7 @@ func rawSafetensors(header: String, data: [UInt8]) -> Data {
     }
 
     @Test func missingAndMisShapedTensorsAreNamed() throws {
-        let file = try SafetensorsFile(data: SafetensorsWriter.encode(["a": .float32(Tensor(shape: [2, 2]))]), path: "m.safetensors")
+        let file = try SafetensorsFile(data: try SafetensorsWriter.encode(["a": .float32(Tensor(shape: [2, 2]))]), path: "m.safetensors")
         #expect(throws: CoreError.missingTensor(path: "m.safetensors", tensor: "b")) { try file.tensor("b") }
         #expect(throws: CoreError.shapeMismatch(path: "m.safetensors", tensor: "a", expected: [4], found: [2, 2])) {
             try file.tensor("a", shape: [4])

@@ -1,5 +1,6 @@
 import Foundation
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 
 /// How an activation store is built.
@@ -197,11 +198,9 @@ public struct ActivationStore: Sendable {
             format: ActivationStoreManifest.formatName, version: 1, hooks: hookNames, widths: writer.widths,
             windowStride: stride, bos: bos, documents: Set(windows.map(\.document)).count, windows: windows.count,
             rows: writer.totalRows, tokens: writer.totalTokens, chunkRows: writer.chunkRows)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let url = directory.appendingPathComponent("manifest.json")
         do {
-            try encoder.encode(manifest).write(to: url, options: .atomic)
+            try JSONWriter.encode(manifest, layout: .pretty).write(to: url, options: .atomic)
         } catch {
             throw CorpusError.unwritableStore(path: url.path, reason: "\(error)")
         }

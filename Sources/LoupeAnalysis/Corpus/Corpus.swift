@@ -1,4 +1,5 @@
 import Foundation
+import LoupeFindings
 
 /// Where one corpus document was read from: the file as given and its 1-based line.
 public struct DocumentSource: Codable, Sendable, Equatable {
@@ -117,25 +118,14 @@ public struct Corpus: Sendable, Equatable {
         }
         guard let fields = object as? [String: Any] else {
             throw CorpusError.invalidJSONLine(
-                path: path, line: number, reason: "expected a JSON object with a \"text\" string, found \(describe(object))")
+                path: path, line: number, reason: "expected a JSON object with a \"text\" string, found \(JSONObjectReader.describe(object))")
         }
         guard let value = fields["text"] else {
             throw CorpusError.missingText(path: path, line: number, reason: "the object has no \"text\" field")
         }
         guard let text = value as? String else {
-            throw CorpusError.missingText(path: path, line: number, reason: "\"text\" is \(describe(value)), expected a string")
+            throw CorpusError.missingText(path: path, line: number, reason: "\"text\" is \(JSONObjectReader.describe(value)), expected a string")
         }
         return text.allSatisfy(\.isWhitespace) ? nil : text
-    }
-
-    private static let booleanClass: AnyClass = type(of: NSNumber(value: true))
-
-    private static func describe(_ value: Any) -> String {
-        if value is NSNull { return "null" }
-        if value is String { return "a string" }
-        if let number = value as? NSNumber { return type(of: number) == booleanClass ? "a boolean" : "a number" }
-        if value is [Any] { return "an array" }
-        if value is [String: Any] { return "an object" }
-        return "an unexpected value"
     }
 }

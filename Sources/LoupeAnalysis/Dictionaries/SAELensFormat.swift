@@ -135,7 +135,7 @@ extension SparseDictionary {
         if let threshold = folded.threshold { tensors["threshold"] = .float32(threshold) }
         let configURL = directory.appendingPathComponent(Self.configFileName)
         do {
-            let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONWriter.encode(object: config, layout: .pretty)
             try (data + Data("\n".utf8)).write(to: configURL, options: .atomic)
         } catch {
             throw DictionaryError.unwritableFile(path: configURL.path, reason: error.localizedDescription)

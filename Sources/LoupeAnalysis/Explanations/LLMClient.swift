@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LoupeFindings
 
 /// A chat model that answers one system + user message pair.
 public protocol LLMClient: Sendable {
@@ -156,8 +157,6 @@ public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
             model: configuration.model,
             messages: [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: user)],
             temperature: 0, max_tokens: max(maxTokens, 1))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var request = URLRequest(url: configuration.endpoint, cachePolicy: .reloadIgnoringLocalCacheData,
                                  timeoutInterval: configuration.timeout)
         request.httpMethod = "POST"
@@ -167,7 +166,7 @@ public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
             request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         }
         do {
-            request.httpBody = try encoder.encode(body)
+            request.httpBody = try JSONWriter.encode(body)
         } catch {
             throw LLMError.transport("could not encode the request: \(error)")
         }

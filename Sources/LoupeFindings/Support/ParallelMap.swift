@@ -15,13 +15,14 @@ extension Collection where Index == Int {
         let chunks = Swift.max(1, Swift.min(total, ProcessInfo.processInfo.activeProcessorCount * chunksPerCore))
         let state = ParallelMapState<Result>(count: total, chunks: chunks)
         let base = startIndex
+        let caller = Thread.current
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let lower = total * chunk / chunks
             let upper = total * (chunk + 1) / chunks
             for offset in lower..<upper {
                 do {
                     let finished = state.store(try transform(self[base + offset]), at: offset)
-                    if Thread.isMainThread { progress?(finished) }
+                    if Thread.current === caller { progress?(finished) }
                 } catch {
                     state.fail(chunk: chunk, error)
                     return

@@ -96,8 +96,7 @@ extension TokenizerFile {
             "unknown": unknown.map { $0 as Any } ?? NSNull(),
         ]
         do {
-            let data = try JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONWriter.encode(object: object, layout: .pretty)
             try data.write(to: url, options: .atomic)
         } catch {
             throw ModelError.invalidTokenizer(path: url.path, reason: "cannot be written (\(error.localizedDescription))")
