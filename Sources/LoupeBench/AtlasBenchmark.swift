@@ -1,7 +1,7 @@
-import LoupeFindings
 import Foundation
 import LoupeAnalysis
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 import LoupeSite
 

@@ -50,12 +50,6 @@ public struct BuildError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What is wrong, in words a user can act on.
     public var reason: String
 
-    public init(step: BuildStep, path: String, reason: String) {
-        self.step = step
-        self.path = path
-        self.reason = reason
-    }
-
     public var description: String { "\(path): \(reason) (step \(step))" }
 }
 

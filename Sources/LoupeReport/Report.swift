@@ -14,8 +14,9 @@ import LoupeSite
 /// input is unchanged; `render` writes the static site from findings alone. Both throw `BuildError`.
 public enum Report {
     /// The findings of `spec`: from `<report>/findings/` when a cached file's input fingerprint
-    /// matches (unless `force`; the model is then not even loaded), else computed step by step and cached. `progress` receives the
-    /// build's events; `environment` is read for the optional language-model endpoint.
+    /// matches (unless `force`; the model is then not even loaded), else computed step by step and
+    /// cached. `progress` receives the build's events; `environment` is read for the optional
+    /// language-model endpoint.
     public static func build(
         spec: ReportSpec, force: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,

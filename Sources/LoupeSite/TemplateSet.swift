@@ -76,7 +76,7 @@ struct TemplateSet {
 
     /// Renders page template `name` with `view`.
     func render(_ name: String, _ view: some PageView, step: SiteStep, path: String) throws -> String {
-        let tree: [String: Any]
+        let tree: MustacheObject
         do {
             tree = try MustacheTree.tree(view)
         } catch {

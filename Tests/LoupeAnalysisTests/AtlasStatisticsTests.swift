@@ -1,7 +1,7 @@
 import Foundation
 import LoupeCore
-import LoupeModel
 import LoupeFindings
+import LoupeModel
 import Testing
 @testable import LoupeAnalysis
 

@@ -173,6 +173,7 @@ struct SiteViewModelTests {
 
     /// Every key of a Mustache tree, at any depth.
     func keys(_ value: Any) -> Set<String> {
+        if let object = value as? MustacheObject { return keys(object.fields) }
         if let dictionary = value as? [String: Any] {
             return dictionary.reduce(into: Set(dictionary.keys)) { $0.formUnion(keys($1.value)) }
         }
@@ -182,7 +183,7 @@ struct SiteViewModelTests {
 
     /// Every stored field of a view appears in its tree unless it is `nil`.
     func expectFieldsInTree(_ view: some PageView) throws {
-        let tree = try MustacheTree.tree(view)
+        let tree = try MustacheTree.tree(view).fields
         for child in Mirror(reflecting: view).children {
             guard let label = child.label else { continue }
             let isNil = Mirror(reflecting: child.value).displayStyle == .optional && Mirror(reflecting: child.value).children.isEmpty
@@ -213,15 +214,15 @@ struct SiteViewModelTests {
     }
 
     @Test func treesHoldPlainValuesAndLeaveNilOut() throws {
-        let crumb = try MustacheTree.tree(CrumbView(crumbHref: nil, crumbLabel: "a <b>"))
+        let crumb = try MustacheTree.tree(CrumbView(crumbHref: nil, crumbLabel: "a <b>")).fields
         #expect(crumb.count == 1 && crumb["crumbLabel"] as? String == "a <b>")
-        let fact = try MustacheTree.tree(FactView(factLabel: "L", factValue: "1", factHint: "h"))
+        let fact = try MustacheTree.tree(FactView(factLabel: "L", factValue: "1", factHint: "h")).fields
         #expect(fact["factHint"] as? String == "h")
         let findings = SiteFixtures.report()
-        let index = try MustacheTree.tree(IndexPageView(findings: findings, summaryHTML: ""))
+        let index = try MustacheTree.tree(IndexPageView(findings: findings, summaryHTML: "")).fields
         #expect(index["hasDictionaries"] as? Bool == true)
         let rows = try #require(index["dictionaries"] as? [Any])
         #expect(rows.count == findings.dictionaries.count)
-        #expect((rows.first as? [String: Any])?["dictID"] as? String == findings.dictionaries[0].id)
+        #expect((rows.first as? MustacheObject)?.fields["dictID"] as? String == findings.dictionaries[0].id)
     }
 }

@@ -1,6 +1,6 @@
-import LoupeFindings
 import Foundation
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 
 /// The atlas of one dictionary (or one hook's neurons) over a corpus: one `FeatureFindings`

@@ -1,5 +1,5 @@
-import LoupeFindings
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 
 /// What a dictionary's decoder directions `[F, d]` say without the corpus: nearest features by

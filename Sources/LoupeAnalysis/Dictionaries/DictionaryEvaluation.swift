@@ -1,6 +1,6 @@
-import LoupeFindings
 import Foundation
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 
 // How well a dictionary reconstructs its hook. Shape legend: N rows, I input width, S features,

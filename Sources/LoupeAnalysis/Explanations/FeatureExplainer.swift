@@ -1,5 +1,5 @@
-import LoupeFindings
 import LoupeCore
+import LoupeFindings
 
 /// Explains one feature and scores the explanation on held-out windows.
 ///

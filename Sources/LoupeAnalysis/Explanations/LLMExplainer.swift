@@ -1,5 +1,5 @@
-import LoupeFindings
 import Foundation
+import LoupeFindings
 
 /// Asks a language model for a one-sentence explanation of a feature from its explanation windows.
 ///

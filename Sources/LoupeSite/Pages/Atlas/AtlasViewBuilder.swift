@@ -14,6 +14,7 @@ struct TokenView {
 
 /// Builds the atlas's view models from findings.
 enum AtlasViewBuilder {
+    /// The feature table page of dictionary `d`.
     static func dictionaryPage(_ d: DictionaryFindings, findings: ReportFindings) -> DictionaryPageView {
         let id = DisplayText.text(d.id)
         let name = DisplayText.text(findings.name)

@@ -1,70 +1,83 @@
 import Foundation
+import Mustache
 
 /// A view model Mustache renders: an `Encodable` struct of strings, booleans, numbers, nested view
 /// models and arrays of them. Its synthesised `Encodable` conformance is the only description of its
-/// fields: `MustacheTree` turns it into the dictionaries and arrays Mustache looks names up in, so no
-/// view model lists its fields by hand.
+/// fields: `MustacheTree` turns it into the objects and arrays Mustache looks names up in, so no view
+/// model lists its fields by hand.
 ///
-/// A `nil` optional is left out of its dictionary, and Mustache then looks the name up in the
+/// A `nil` optional is left out of its object, and Mustache then looks the name up in the
 /// enclosing contexts: field names are therefore unique across nesting levels (a token's title must
 /// never find the page's title).
 protocol PageView: Encodable {}
 
-/// Converts view models to the `[String: Any]` / `[Any]` trees swift-mustache renders without
-/// reflection (its `Dictionary` look-up is a hash-table access; reflecting over every field of every
-/// view for every tag dominated page rendering time).
+/// A view model's fields as swift-mustache looks them up: a struct, not a `Dictionary`, because the
+/// renderer's dynamic casts of a `Dictionary` held in `Any` bridge it to `NSDictionary` first.
+struct MustacheObject: MustacheParent {
+    /// Field values: strings, booleans, numbers, nested objects and arrays of them.
+    let fields: [String: Any]
+
+    func child(named name: String) -> Any? { fields[name] }
+}
+
+/// Converts view models to the `MustacheObject` / `[Any]` trees swift-mustache renders without
+/// reflection (reflecting over every field of every view for every tag dominated page rendering time).
 enum MustacheTree {
     /// The tree of `view`.
-    static func tree(_ view: some PageView) throws -> [String: Any] {
-        let value = try node(view)
-        guard let dictionary = value as? [String: Any] else {
-            throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "a page view must encode as keyed fields"))
+    static func tree(_ view: some PageView) throws -> MustacheObject {
+        guard case let .storage(storage) = try node(view), storage.kind == .keyed else {
+            throw EncodingError.invalidValue(view, .init(codingPath: [], debugDescription: "a page view must encode as keyed fields"))
         }
-        return dictionary
+        return MustacheObject(fields: storage.fields.mapValues(\.resolved))
     }
 
     /// Strings, booleans and numbers as they are; anything else through its `Encodable` conformance.
-    static func node<T: Encodable>(_ value: T) throws -> Any {
-        switch value {
-        case let text as String: return text
-        case let flag as Bool: return flag
-        case let number as Int: return number
-        case let number as Double: return number
-        default:
-            let encoder = TreeEncoder()
-            try value.encode(to: encoder)
-            return encoder.storage?.resolved ?? [String: Any]()
+    /// Types are compared, not cast: a dynamic cast of a collection bridges it to Foundation first.
+    static func node<T: Encodable>(_ value: T) throws -> TreeNode {
+        if T.self == String.self || T.self == Bool.self || T.self == Int.self || T.self == Double.self {
+            return .leaf(value)
+        }
+        let encoder = TreeEncoder()
+        try value.encode(to: encoder)
+        return .storage(encoder.storage ?? TreeStorage(.keyed))
+    }
+}
+
+/// A value being encoded: a plain value, or a container filled after it is handed out.
+enum TreeNode {
+    case leaf(Any)
+    case storage(TreeStorage)
+
+    /// The plain value, containers resolved into `MustacheObject`s and arrays.
+    var resolved: Any {
+        switch self {
+        case let .leaf(value): return value
+        case let .storage(storage): return storage.resolved
         }
     }
 }
 
-/// Where an encoder or container keeps what it was given; containers are filled after they are
-/// handed out, so they are references, resolved into plain values at the end.
-private final class TreeStorage {
+/// What an encoder or container was given.
+final class TreeStorage {
     enum Kind {
         case keyed, unkeyed, single
     }
 
     let kind: Kind
-    var fields: [String: Any] = [:]
-    var items: [Any] = []
-    var value: Any = [String: Any]()
+    var fields: [String: TreeNode] = [:]
+    var items: [TreeNode] = []
+    var value: TreeNode?
 
     init(_ kind: Kind) {
         self.kind = kind
     }
 
-    /// The plain value, with nested storages resolved.
     var resolved: Any {
         switch kind {
-        case .keyed: return fields.mapValues(Self.resolve)
-        case .unkeyed: return items.map(Self.resolve)
-        case .single: return Self.resolve(value)
+        case .keyed: return MustacheObject(fields: fields.mapValues(\.resolved))
+        case .unkeyed: return items.map(\.resolved)
+        case .single: return value?.resolved ?? MustacheObject(fields: [:])
         }
-    }
-
-    static func resolve(_ value: Any) -> Any {
-        (value as? TreeStorage)?.resolved ?? value
     }
 }
 
@@ -100,13 +113,13 @@ private struct KeyedTreeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let nested = TreeStorage(.keyed)
-        storage.fields[key.stringValue] = nested
+        storage.fields[key.stringValue] = .storage(nested)
         return KeyedEncodingContainer(KeyedTreeContainer<NestedKey>(storage: nested))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> UnkeyedEncodingContainer {
         let nested = TreeStorage(.unkeyed)
-        storage.fields[key.stringValue] = nested
+        storage.fields[key.stringValue] = .storage(nested)
         return UnkeyedTreeContainer(storage: nested)
     }
 
@@ -128,13 +141,13 @@ private struct UnkeyedTreeContainer: UnkeyedEncodingContainer {
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let nested = TreeStorage(.keyed)
-        storage.items.append(nested)
+        storage.items.append(.storage(nested))
         return KeyedEncodingContainer(KeyedTreeContainer<NestedKey>(storage: nested))
     }
 
     mutating func nestedUnkeyedContainer() -> UnkeyedEncodingContainer {
         let nested = TreeStorage(.unkeyed)
-        storage.items.append(nested)
+        storage.items.append(.storage(nested))
         return UnkeyedTreeContainer(storage: nested)
     }
 
