@@ -94,17 +94,7 @@ extension Tensor {
             }
         }
         guard needsInputGradient else { return nil }
-        let result = uninitializedScalars(rows * inner) { dx in
-            outputGradient.scalars.withUnsafeBufferPointer { dy in
-                weight.scalars.withUnsafeBufferPointer { w in
-                    BLAS.sgemm(
-                        transposeA: false, transposeB: true, m: rows, n: inner, k: outer,
-                        a: dy.baseAddress!, lda: outer, b: w.baseAddress!, ldb: outer,
-                        c: dx, ldc: inner)
-                }
-            }
-        }
-        return Tensor(uncheckedShape: shape, scalars: result)
+        return inputGradient(weight: weight, outputGradient: outputGradient, weightIsTransposed: false, rows: rows, inner: inner, outer: outer)
     }
 
     /// Backward of `x.matmulTransposed(weight)` with `x` = `self` `[N…, I]`, `weight` `[O, I]` and the
@@ -123,12 +113,20 @@ extension Tensor {
                 }
             }
         }
+        return inputGradient(weight: weight, outputGradient: outputGradient, weightIsTransposed: true, rows: rows, inner: inner, outer: outer)
+    }
+
+    /// The input gradient of a product with `weight` (`[I, O]`, or `[O, I]` when `weightIsTransposed`):
+    /// dy `[N, O]` times the weight's `[O, I]` view, shaped like `self`. Shapes are checked by the callers.
+    private func inputGradient(
+        weight: Tensor, outputGradient: Tensor, weightIsTransposed: Bool, rows: Int, inner: Int, outer: Int
+    ) -> Tensor {
         let result = uninitializedScalars(rows * inner) { dx in
             outputGradient.scalars.withUnsafeBufferPointer { dy in
                 weight.scalars.withUnsafeBufferPointer { w in
                     BLAS.sgemm(
-                        transposeA: false, transposeB: false, m: rows, n: inner, k: outer,
-                        a: dy.baseAddress!, lda: outer, b: w.baseAddress!, ldb: inner,
+                        transposeA: false, transposeB: !weightIsTransposed, m: rows, n: inner, k: outer,
+                        a: dy.baseAddress!, lda: outer, b: w.baseAddress!, ldb: weightIsTransposed ? inner : outer,
                         c: dx, ldc: inner)
                 }
             }
