@@ -14,14 +14,6 @@ public struct TaskScore: Sendable, Codable, Equatable {
     /// Number of examples.
     public var n: Int
 
-    /// A score from its parts.
-    public init(task: String, accuracy: Double, logitDiff: Double, n: Int) {
-        self.task = task
-        self.accuracy = accuracy
-        self.logitDiff = logitDiff
-        self.n = n
-    }
-
     /// The JSON keys of a score (`loupe eval-tasks` prints one object per line).
     enum CodingKeys: String, CodingKey {
         case task, accuracy, logitDiff = "logit_diff", n

@@ -10,12 +10,6 @@ public struct AtlasResult: Sendable, Equatable {
     public var exampleSets: [FeatureExampleSets]
     /// Corpus tokens (non-special rows) the statistics cover.
     public var tokens: Int
-
-    public init(features: [FeatureFindings], exampleSets: [FeatureExampleSets], tokens: Int) {
-        self.features = features
-        self.exampleSets = exampleSets
-        self.tokens = tokens
-    }
 }
 
 /// Where an atlas computation is: `pass` 1 or 2, `done` of `total` chunks.
@@ -23,12 +17,6 @@ public struct AtlasProgress: Sendable, Equatable {
     public var pass: Int
     public var done: Int
     public var total: Int
-
-    public init(pass: Int, done: Int, total: Int) {
-        self.pass = pass
-        self.done = done
-        self.total = total
-    }
 }
 
 /// Computes feature atlases from an activation store in two streaming passes.

@@ -15,13 +15,6 @@ public struct TopKParameters: Sendable, Equatable {
     /// `b_dec` `[I]`.
     public var decoderBias: Tensor
 
-    public init(encoderWeight: Tensor, encoderBias: Tensor, decoderWeight: Tensor, decoderBias: Tensor) {
-        self.encoderWeight = encoderWeight
-        self.encoderBias = encoderBias
-        self.decoderWeight = decoderWeight
-        self.decoderBias = decoderBias
-    }
-
     /// All-zero parameters for input width `inputs` and `features` features.
     public static func zeros(inputs: Int, features: Int) -> TopKParameters {
         TopKParameters(

@@ -64,14 +64,6 @@ public struct ExplanationScores: Sendable, Equatable {
     public var simulation: Double
     /// Held-out windows scored (activating + non-activating).
     public var heldOutExamples: Int
-
-    /// Scores from their parts.
-    public init(detection: Double, fuzzing: Double, simulation: Double, heldOutExamples: Int) {
-        self.detection = detection
-        self.fuzzing = fuzzing
-        self.simulation = simulation
-        self.heldOutExamples = heldOutExamples
-    }
 }
 
 /// Scores explanations on held-out windows only.

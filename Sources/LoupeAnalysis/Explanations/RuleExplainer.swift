@@ -34,14 +34,6 @@ public struct OfflineExplanation: Sendable, Equatable {
     public var quality: Double
     /// Whether `rule` reached `ExplainerSettings.minimumQuality`.
     public var isSimpleRule: Bool
-
-    /// An offline explanation from its parts.
-    public init(rule: ExplanationRule, text: String, quality: Double, isSimpleRule: Bool) {
-        self.rule = rule
-        self.text = text
-        self.quality = quality
-        self.isSimpleRule = isSimpleRule
-    }
 }
 
 /// Finds the simplest token rule that predicts where a feature fires, from explanation windows only.

@@ -74,16 +74,7 @@ extension Tensor {
             Tensor.requireLayouts("matmulBackward", biasGradient)
             precondition(biasGradient.shape == [outer], "matmulBackward: bias gradient \(biasGradient.shape), expected [\(outer)]")
         }
-        scalars.withUnsafeBufferPointer { x in
-            outputGradient.scalars.withUnsafeBufferPointer { dy in
-                weightGradient.scalars.withUnsafeMutableBufferPointer { dw in
-                    BLAS.sgemm(
-                        transposeA: true, transposeB: false, m: inner, n: outer, k: rows,
-                        a: x.baseAddress!, lda: inner, b: dy.baseAddress!, ldb: outer,
-                        beta: 1, c: dw.baseAddress!, ldc: outer)
-                }
-            }
-        }
+        accumulateWeightGradient(&weightGradient, outputGradient: outputGradient, weightIsTransposed: false, rows: rows, inner: inner, outer: outer)
         if biasGradient != nil {
             outputGradient.scalars.withUnsafeBufferPointer { dy in
                 biasGradient!.scalars.withUnsafeMutableBufferPointer { db in
@@ -103,17 +94,27 @@ extension Tensor {
     public func matmulTransposedBackward(weight: Tensor, outputGradient: Tensor, weightGradient: inout Tensor) -> Tensor {
         let (inner, outer, rows) = checkBackward(
             "matmulTransposedBackward", weight: weight, innerAxis: 1, outputGradient: outputGradient, weightGradient: weightGradient)
+        accumulateWeightGradient(&weightGradient, outputGradient: outputGradient, weightIsTransposed: true, rows: rows, inner: inner, outer: outer)
+        return inputGradient(weight: weight, outputGradient: outputGradient, weightIsTransposed: true, rows: rows, inner: inner, outer: outer)
+    }
+
+    /// Accumulates the weight gradient of a product with a weight `[I, O]` (xᵀ·dy) or, when
+    /// `weightIsTransposed`, `[O, I]` (dyᵀ·x), with x = `self` `[N, I]` and dy `[N, O]`. Shapes are
+    /// checked by the callers.
+    private func accumulateWeightGradient(
+        _ weightGradient: inout Tensor, outputGradient: Tensor, weightIsTransposed: Bool, rows: Int, inner: Int, outer: Int
+    ) {
         scalars.withUnsafeBufferPointer { x in
             outputGradient.scalars.withUnsafeBufferPointer { dy in
                 weightGradient.scalars.withUnsafeMutableBufferPointer { dw in
+                    let (left, right) = weightIsTransposed ? (dy.baseAddress!, x.baseAddress!) : (x.baseAddress!, dy.baseAddress!)
+                    let (m, n) = weightIsTransposed ? (outer, inner) : (inner, outer)
                     BLAS.sgemm(
-                        transposeA: true, transposeB: false, m: outer, n: inner, k: rows,
-                        a: dy.baseAddress!, lda: outer, b: x.baseAddress!, ldb: inner,
-                        beta: 1, c: dw.baseAddress!, ldc: inner)
+                        transposeA: true, transposeB: false, m: m, n: n, k: rows,
+                        a: left, lda: m, b: right, ldb: n, beta: 1, c: dw.baseAddress!, ldc: n)
                 }
             }
         }
-        return inputGradient(weight: weight, outputGradient: outputGradient, weightIsTransposed: true, rows: rows, inner: inner, outer: outer)
     }
 
     /// The input gradient of a product with `weight` (`[I, O]`, or `[O, I]` when `weightIsTransposed`):
