@@ -100,19 +100,15 @@ private struct BackwardPass {
             let prefix = "blocks.\(layer)."
             try record(prefix + "hook_resid_post", dResidual)
             try record(prefix + "hook_mlp_out", dResidual)
-            var optionalBias: Tensor? = grads.mlpOutputBias
-            let dPost = saved.mlpPost.matmulBackward(
-                weight: block.mlpOutputWeight, outputGradient: dResidual,
-                weightGradient: &grads.mlpOutputWeight, biasGradient: &optionalBias)!
-            grads.mlpOutputBias = optionalBias!
+            let dPost = Self.linearBackward(
+                saved.mlpPost, weight: block.mlpOutputWeight, outputGradient: dResidual,
+                weightGradient: &grads.mlpOutputWeight, biasGradient: &grads.mlpOutputBias)
             try record(prefix + "mlp.hook_post", dPost)
             let dPre = saved.mlpPre.activationBackward(config.activation, outputGradient: dPost)
             try record(prefix + "mlp.hook_pre", dPre)
-            optionalBias = grads.mlpInputBias
-            let dLn2 = saved.ln2.matmulBackward(
-                weight: block.mlpInputWeight, outputGradient: dPre,
-                weightGradient: &grads.mlpInputWeight, biasGradient: &optionalBias)!
-            grads.mlpInputBias = optionalBias!
+            let dLn2 = Self.linearBackward(
+                saved.ln2, weight: block.mlpInputWeight, outputGradient: dPre,
+                weightGradient: &grads.mlpInputWeight, biasGradient: &grads.mlpInputBias)
             try record(prefix + "ln2.hook_normalized", dLn2)
             dResidual.add(saved.residualMid.layerNormBackward(
                 outputGradient: dLn2, weight: block.ln2Weight, mean: saved.ln2Mean, rstd: saved.ln2Rstd,
@@ -126,11 +122,9 @@ private struct BackwardPass {
                 hookGradients[prefix + "attn.hook_result"] = try Tensor.concatenateLastDimension(
                     Array(repeating: perHead, count: h)).reshaped([b, t, h, c])
             }
-            optionalBias = grads.attentionOutputBias
-            let dz = try saved.z.reshaped([b, t, c]).matmulBackward(
-                weight: block.attentionOutputWeight, outputGradient: dResidual,
-                weightGradient: &grads.attentionOutputWeight, biasGradient: &optionalBias)!.reshaped([b, t, h, d])
-            grads.attentionOutputBias = optionalBias!
+            let dz = try Self.linearBackward(
+                saved.z.reshaped([b, t, c]), weight: block.attentionOutputWeight, outputGradient: dResidual,
+                weightGradient: &grads.attentionOutputWeight, biasGradient: &grads.attentionOutputBias).reshaped([b, t, h, d])
             try record(prefix + "attn.hook_z", dz)
             let (dPattern, dValue) = CausalAttention.mixBackward(pattern: saved.pattern, value: saved.value, zGradient: dz)
             try record(prefix + "attn.hook_pattern", dPattern)
@@ -144,11 +138,9 @@ private struct BackwardPass {
             let dQKV = Tensor.concatenateLastDimension([
                 try dQuery.reshaped([b, t, c]), try dKey.reshaped([b, t, c]), try dValue.reshaped([b, t, c]),
             ])
-            optionalBias = grads.attentionBias
-            let dLn1 = saved.ln1.matmulBackward(
-                weight: block.attentionWeight, outputGradient: dQKV,
-                weightGradient: &grads.attentionWeight, biasGradient: &optionalBias)!
-            grads.attentionBias = optionalBias!
+            let dLn1 = Self.linearBackward(
+                saved.ln1, weight: block.attentionWeight, outputGradient: dQKV,
+                weightGradient: &grads.attentionWeight, biasGradient: &grads.attentionBias)
             try record(prefix + "ln1.hook_normalized", dLn1)
             dResidual.add(saved.residualIn.layerNormBackward(
                 outputGradient: dLn1, weight: block.ln1Weight, mean: saved.ln1Mean, rstd: saved.ln1Rstd,
@@ -163,5 +155,18 @@ private struct BackwardPass {
         for item in 0..<b {
             gradients.positionEmbedding.scatterAddRows(Array(0..<t), outputGradient: dResidual.slice(item))
         }
+    }
+
+    /// Backward of `input.matmul(weight, bias:)`: accumulates both parameter gradients and returns
+    /// the input gradient.
+    private static func linearBackward(
+        _ input: Tensor, weight: Tensor, outputGradient: Tensor, weightGradient: inout Tensor, biasGradient: inout Tensor
+    ) -> Tensor {
+        var bias: Tensor? = biasGradient
+        biasGradient = Tensor(shape: [])
+        let inputGradient = input.matmulBackward(
+            weight: weight, outputGradient: outputGradient, weightGradient: &weightGradient, biasGradient: &bias)
+        biasGradient = bias ?? biasGradient
+        return inputGradient ?? Tensor(shape: input.shape)
     }
 }
