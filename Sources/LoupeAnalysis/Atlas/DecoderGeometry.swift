@@ -8,6 +8,32 @@ enum DecoderGeometry {
     /// Features per matrix product (bounds memory to `block × F` or `block × V` values).
     static let block = 256
 
+    /// `body(row, products)` for every row of `matrix` `[F, d]`, where `products` points at that row's
+    /// `N` dot products with the rows of `other` `[N, d]`. Products are computed `block` rows at a
+    /// time (bounding memory to `block × N` values) and rows are spread over the cores; the results
+    /// come back in row order.
+    static func rowProducts<Result>(
+        _ matrix: Tensor, _ other: Tensor, minimumChunk: Int, placeholder: Result,
+        _ body: (Int, UnsafePointer<Float>) -> Result
+    ) throws -> [Result] {
+        let (rows, width, columns) = (matrix.shape[0], matrix.shape[1], other.shape[0])
+        var results = [Result](repeating: placeholder, count: rows)
+        for start in stride(from: 0, to: rows, by: block) {
+            let end = min(rows, start + block)
+            let part = try Tensor(shape: [end - start, width], scalars: Array(matrix.scalars[(start * width)..<(end * width)]))
+            let products = try part.matmulTransposed(other)
+            products.scalars.withUnsafeBufferPointer { values in
+                results.withUnsafeMutableBufferPointer { out in
+                    guard let values = values.baseAddress, let out = out.baseAddress else { return }
+                    parallelChunks(count: end - start, minimumChunk: minimumChunk) { local in
+                        for row in local { out[start + row] = body(start + row, values + row * columns) }
+                    }
+                }
+            }
+        }
+        return results
+    }
+
     /// For each feature, the `count` other features whose decoder directions have the highest
     /// cosine similarity (ties to the smaller index). A zero direction has cosine 0 with all.
     static func neighbours(_ decoder: Tensor, count: Int) throws -> [[FeatureLink]] {
@@ -19,28 +45,13 @@ enum DecoderGeometry {
             let scale: Float = sum > 0 ? Float(1 / sum.squareRoot()) : 0
             for k in 0..<width { unit.scalars[f * width + k] *= scale }
         }
-        var result = [[FeatureLink]](repeating: [], count: features)
-        for start in stride(from: 0, to: features, by: block) {
-            let end = min(features, start + block)
-            let rows = try Tensor(shape: [end - start, width], scalars: Array(unit.scalars[(start * width)..<(end * width)]))
-            let cosines = try rows.matmulTransposed(unit)
-            cosines.scalars.withUnsafeBufferPointer { values in
-                result.withUnsafeMutableBufferPointer { out in
-                    guard let values = values.baseAddress, let out = out.baseAddress else { return }
-                    parallelChunks(count: end - start, minimumChunk: 8) { local in
-                        for row in local {
-                            var links = TopLinks(capacity: count)
-                            let f = start + row
-                            for other in 0..<features where other != f {
-                                links.offer(index: other, score: values[row * features + other])
-                            }
-                            out[f] = links.links
-                        }
-                    }
-                }
+        return try rowProducts(unit, unit, minimumChunk: 8, placeholder: []) { f, cosines in
+            var links = TopLinks(capacity: count)
+            for other in 0..<features where other != f {
+                links.offer(index: other, score: cosines[other])
             }
+            return links.links
         }
-        return result
     }
 
     /// For each feature: its decoder direction times the final layer norm's weight (`ln_f`),
@@ -59,44 +70,29 @@ enum DecoderGeometry {
         }
         let tokenCount = options.logitTokens
         let bins = options.logitHistogramBins
-        var raw = [(top: [FeatureLink], bottom: [FeatureLink], histogram: Histogram)](
-            repeating: ([], [], Histogram(lower: 0, upper: 0, counts: [])), count: features)
-        for start in stride(from: 0, to: features, by: block) {
-            let end = min(features, start + block)
-            let rows = try Tensor(shape: [end - start, width], scalars: Array(scaled.scalars[(start * width)..<(end * width)]))
-            let effects = try rows.matmulTransposed(unembedding)
-            effects.scalars.withUnsafeBufferPointer { values in
-                raw.withUnsafeMutableBufferPointer { out in
-                    guard let values = values.baseAddress, let out = out.baseAddress else { return }
-                    parallelChunks(count: end - start, minimumChunk: 4) { local in
-                        for row in local {
-                            let effect = values + row * vocabulary
-                            var top = TopLinks(capacity: tokenCount)
-                            var bottom = TopLinks(capacity: tokenCount)
-                            var (lower, upper) = (Float.infinity, -Float.infinity)
-                            for id in 0..<vocabulary where valid[id] {
-                                let value = effect[id]
-                                lower = min(lower, value)
-                                upper = max(upper, value)
-                                if top.links.count < tokenCount || value >= (top.links.last?.score ?? value) { top.offer(index: id, score: value) }
-                                if bottom.links.count < tokenCount || -value >= (bottom.links.last?.score ?? -value) { bottom.offer(index: id, score: -value) }
-                            }
-                            if lower > upper { (lower, upper) = (0, 0) }
-                            var counts = [Int](repeating: 0, count: bins)
-                            for id in 0..<vocabulary where valid[id] {
-                                if let bin = histogramBin(effect[id], lower: lower, upper: upper, bins: bins) { counts[bin] += 1 }
-                            }
-                            out[start + row] = (top.links, bottom.links, Histogram(lower: lower, upper: upper, counts: counts))
-                        }
-                    }
-                }
+        let raw = try rowProducts(scaled, unembedding, minimumChunk: 4, placeholder: ([FeatureLink](), [FeatureLink](), Histogram(lower: 0, upper: 0, counts: []))) { _, effect in
+            var top = TopLinks(capacity: tokenCount)
+            var bottom = TopLinks(capacity: tokenCount)
+            var (lower, upper) = (Float.infinity, -Float.infinity)
+            for id in 0..<vocabulary where valid[id] {
+                let value = effect[id]
+                lower = min(lower, value)
+                upper = max(upper, value)
+                if top.links.count < tokenCount || value >= (top.links.last?.score ?? value) { top.offer(index: id, score: value) }
+                if bottom.links.count < tokenCount || -value >= (bottom.links.last?.score ?? -value) { bottom.offer(index: id, score: -value) }
             }
+            if lower > upper { (lower, upper) = (0, 0) }
+            var counts = [Int](repeating: 0, count: bins)
+            for id in 0..<vocabulary where valid[id] {
+                if let bin = histogramBin(effect[id], lower: lower, upper: upper, bins: bins) { counts[bin] += 1 }
+            }
+            return (top.links, bottom.links, Histogram(lower: lower, upper: upper, counts: counts))
         }
         return raw.map { entry in
             LogitEffects(
-                top: entry.top.map { TokenWeight(token: tokenizer.displayString(for: $0.index), weight: $0.score) },
-                bottom: entry.bottom.map { TokenWeight(token: tokenizer.displayString(for: $0.index), weight: -$0.score) },
-                histogram: entry.histogram)
+                top: entry.0.map { TokenWeight(token: tokenizer.displayString(for: $0.index), weight: $0.score) },
+                bottom: entry.1.map { TokenWeight(token: tokenizer.displayString(for: $0.index), weight: -$0.score) },
+                histogram: entry.2)
         }
     }
 }
