@@ -29,7 +29,7 @@ public enum Report {
             return findings
         }
         let context = BuildContext(spec: spec, environment: environment, progress: progress)
-        let findings = try ReportPipeline(context: context, inputs: try ReportInputs.load(context)).run()
+        let findings = try ReportPipeline(context: context, inputs: try ReportInputs.load(spec: spec)).run()
         // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
         try cache.store(findings, fingerprint: try InputFingerprint.of(spec))
         return findings

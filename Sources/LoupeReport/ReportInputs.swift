@@ -5,17 +5,13 @@ import LoupeModel
 /// The `inputs` step: the model, its tokenizer and every dictionary the spec names, loaded and
 /// checked against each other before anything is computed.
 struct ReportInputs {
-    let context: BuildContext
     let model: GPT2Model
     let tokenizer: any Tokenizer
-    /// Row width of each hook in the spec.
-    let hookWidths: [String: Int]
     /// Dictionaries that exist already, by hook entry index: SAELens ones, and trained ones saved
     /// by an earlier build.
     let dictionaries: [Int: SparseDictionary]
 
-    static func load(_ context: BuildContext) throws -> ReportInputs {
-        let spec = context.spec
+    static func load(spec: ReportSpec) throws -> ReportInputs {
         let (model, tokenizer) = try withStep(.inputs, path: spec.model.path) {
             (try GPT2Model.load(directory: spec.model), try TokenizerLoader.load(directory: spec.model))
         }
@@ -32,8 +28,7 @@ struct ReportInputs {
             }
         }
         return ReportInputs(
-            context: context, model: model, tokenizer: tokenizer, hookWidths: widths,
-            dictionaries: try loadDictionaries(spec: spec, hookWidths: widths))
+            model: model, tokenizer: tokenizer, dictionaries: try loadDictionaries(spec: spec, hookWidths: widths))
     }
 
     /// SAELens dictionaries (checked against their hook's width now) and trained dictionaries an

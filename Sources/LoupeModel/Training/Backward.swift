@@ -163,10 +163,10 @@ private struct BackwardPass {
         _ input: Tensor, weight: Tensor, outputGradient: Tensor, weightGradient: inout Tensor, biasGradient: inout Tensor
     ) -> Tensor {
         var bias: Tensor? = biasGradient
-        biasGradient = Tensor(shape: [])
+        // `needsInputGradient` is left at true, so the input gradient is always returned.
         let inputGradient = input.matmulBackward(
-            weight: weight, outputGradient: outputGradient, weightGradient: &weightGradient, biasGradient: &bias)
-        biasGradient = bias ?? biasGradient
-        return inputGradient ?? Tensor(shape: input.shape)
+            weight: weight, outputGradient: outputGradient, weightGradient: &weightGradient, biasGradient: &bias)!
+        if let bias { biasGradient = bias }
+        return inputGradient
     }
 }
