@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "LoupeCore", dependencies: ["COpenBLAS", "CMalloc", "LoupeFindings"]),
         .target(name: "LoupeModel", dependencies: ["LoupeCore", "LoupeFindings"]),
         .target(name: "LoupeToyWorld", dependencies: ["LoupeCore", "LoupeModel"]),
-        .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel", "LoupeFindings"]),
+        .target(name: "LoupeAnalysis", dependencies: ["LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings"]),
         .target(
             name: "LoupeSite",
             dependencies: ["LoupeFindings", "CCmark", .product(name: "Mustache", package: "swift-mustache")]

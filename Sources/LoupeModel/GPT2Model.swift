@@ -9,8 +9,9 @@ public struct ForwardRequest: Sendable {
     public var interventions: [Intervention]
     /// Whether to compute logits. Without them the pass stops after the deepest cached hook.
     public var computeLogits: Bool
-    /// Whether to keep what a backward pass needs (`ForwardResult.tape`); needs logits and no
-    /// interventions.
+    /// Whether to keep what a backward pass needs (`ForwardResult.tape`); needs the pass to reach the
+    /// final layer norm (logits, or `ln_final.hook_normalized` cached) and takes interventions only at
+    /// `hook_embed` and `hook_pos_embed` (gradients then treat the changed embeddings as the input).
     public var recordTape: Bool
 
     public init(
@@ -84,8 +85,13 @@ private struct ForwardPass {
         guard tokens.allSatisfy({ $0.count == length }) else {
             throw ModelError.invalidInput(reason: "sequences in a batch must have equal length")
         }
-        if request.recordTape && (!request.computeLogits || !request.interventions.isEmpty) {
-            throw ModelError.invalidInput(reason: "a recorded forward pass needs logits and takes no interventions")
+        if request.recordTape {
+            guard request.computeLogits || request.cache.contains("ln_final.hook_normalized") else {
+                throw ModelError.invalidInput(reason: "a recorded forward pass needs logits or ln_final.hook_normalized")
+            }
+            guard request.interventions.allSatisfy({ $0.hook == "hook_embed" || $0.hook == "hook_pos_embed" }) else {
+                throw ModelError.invalidInput(reason: "a recorded forward pass takes interventions only at hook_embed and hook_pos_embed")
+            }
         }
         guard length <= config.contextLength else {
             throw ModelError.sequenceTooLong(length: length, maximum: config.contextLength)
@@ -131,7 +137,7 @@ private struct ForwardPass {
         }
         if request.cache.contains(name) {
             cache[name] = value
-            if !request.computeLogits && cache.tensors.count == request.cache.count { throw Complete() }
+            if !request.computeLogits && !request.recordTape && cache.tensors.count == request.cache.count { throw Complete() }
         }
         return value
     }
