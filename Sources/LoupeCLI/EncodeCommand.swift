@@ -4,8 +4,8 @@ import LoupeAnalysis
 
 /// `loupe encode`: runs activations through a sparse dictionary and writes its features and
 /// reconstruction.
-public struct EncodeCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "encode",
         abstract: "Encode activations with an SAELens dictionary and save features and reconstruction as safetensors.",
         discussion: """
@@ -23,15 +23,12 @@ public struct EncodeCommand: ParsableCommand {
     @Option(help: "Name of the activation tensor in the input file.")
     var tensor: String
 
-    @Option(help: "The safetensors file to write.")
-    var output: String
+    @OptionGroup var output: SafetensorsOutput
 
     @Option(help: "Input scaling factor of an expected_average_only_in dictionary whose directory does not hold it.")
     var scalingFactor: Float?
 
-    public init() {}
-
-    public func run() throws {
+    func run() throws {
         var dictionary = try SparseDictionary.load(directory: URL(fileURLWithPath: sae))
         if let scalingFactor {
             guard scalingFactor.isFinite && scalingFactor > 0 else {
@@ -45,6 +42,6 @@ public struct EncodeCommand: ParsableCommand {
             FileHandle.standardError.write(Data(
                 "warning: \(sae): normalize_activations is expected_average_only_in but no scaling factor is known; inputs are encoded unscaled (pass --scaling-factor)\n".utf8))
         }
-        try dictionary.encodeFile(input: URL(fileURLWithPath: input), tensor: tensor, output: URL(fileURLWithPath: output))
+        try dictionary.encodeFile(input: URL(fileURLWithPath: input), tensor: tensor, output: output.url)
     }
 }

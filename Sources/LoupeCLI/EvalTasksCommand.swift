@@ -5,8 +5,8 @@ import LoupeModel
 import LoupeToyWorld
 
 /// `loupe eval-tasks --model DIR`: accuracy and logit difference of a toy-world model on every task.
-public struct EvalTasksCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct EvalTasksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "eval-tasks",
         abstract: "Score a toy-world model on its tasks: one JSON object per line per task.",
         discussion: """
@@ -21,16 +21,13 @@ public struct EvalTasksCommand: ParsableCommand {
     @Option(help: "Held-out prompts per task.")
     var examples: Int = 500
 
-    @Flag(help: "No progress line.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
-    public init() {}
-
-    public func validate() throws {
+    func validate() throws {
         guard examples > 0 else { throw ValidationError("--examples must be positive") }
     }
 
-    public func run() throws {
+    func run() throws {
         let world = ToyWorld()
         let gpt2 = try GPT2Model.load(directory: URL(fileURLWithPath: model))
         guard gpt2.config.vocabularySize == world.vocabulary.count else {
@@ -38,7 +35,7 @@ public struct EvalTasksCommand: ParsableCommand {
                 name: "--model",
                 reason: "\(model) has a vocabulary of \(gpt2.config.vocabularySize) tokens, the toy world \(world.vocabulary.count): not a toy-world model")
         }
-        let progress = ProgressLine("evaluating", total: world.tasks.count, unit: "tasks", quiet: quiet)
+        let progress = ProgressLine("evaluating", total: world.tasks.count, unit: "tasks", quiet: progressOptions.quiet)
         let scores = try TaskEvaluation.heldOutScores(model: gpt2, world: world, examples: examples, progress: { progress.update($0) })
         progress.finish()
         for score in scores { print(try score.jsonLine()) }

@@ -4,8 +4,8 @@ import LoupeCore
 import LoupeModel
 
 /// `loupe forward`: runs one text through a model and writes tokens, logits and hook activations.
-public struct ForwardCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "forward",
         abstract: "Run a text through a model and save tokens, logits and hook activations as safetensors.",
         discussion: """
@@ -16,11 +16,9 @@ public struct ForwardCommand: ParsableCommand {
     @Option(help: "A Hugging Face GPT-2 model directory (config.json, model.safetensors, tokenizer).")
     var model: String
 
-    @Option(help: "The UTF-8 text file to run.")
-    var textFile: String
+    @OptionGroup var text: TextFileOption
 
-    @Option(help: "The safetensors file to write.")
-    var output: String
+    @OptionGroup var output: SafetensorsOutput
 
     @Option(help: "Hook points to save: comma-separated TransformerLens names, or 'all'.")
     var hooks: String = ""
@@ -28,13 +26,11 @@ public struct ForwardCommand: ParsableCommand {
     @Flag(help: "Put the beginning-of-sequence token (<|endoftext|>) before the text.")
     var prependBos = false
 
-    public init() {}
-
-    public func run() throws {
+    func run() throws {
         let directory = URL(fileURLWithPath: model)
         let gpt2 = try GPT2Model.load(directory: directory)
         let tokenizer = try TokenizerLoader.load(directory: directory)
-        var tokens = tokenizer.encode(try TextInput.read(path: textFile))
+        var tokens = tokenizer.encode(try TextInput.read(path: text.textFile))
         if prependBos {
             guard let bos = tokenizer.id(for: "<|endoftext|>") else {
                 throw CLIError.invalidOption(name: "--prepend-bos", reason: "the tokenizer has no <|endoftext|> token")
@@ -52,7 +48,7 @@ public struct ForwardCommand: ParsableCommand {
                 tensors[name] = .float32(try value.reshaped(Array(value.shape.dropFirst())))
             }
         }
-        try SafetensorsWriter.write(tensors, to: URL(fileURLWithPath: output))
+        try SafetensorsWriter.write(tensors, to: output.url)
     }
 
     /// The hook names the `--hooks` value asks for, each checked against the model.

@@ -3,17 +3,15 @@ import Foundation
 import LoupeCore
 
 /// `loupe inspect`: lists the tensors of a safetensors file.
-public struct InspectCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "List the tensor names, dtypes and shapes of a safetensors file.")
 
     @Argument(help: "The safetensors file.")
     var file: String
 
-    public init() {}
-
-    public func run() throws {
+    func run() throws {
         print(try Self.listing(path: file), terminator: "")
     }
 

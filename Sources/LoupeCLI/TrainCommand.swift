@@ -6,8 +6,8 @@ import LoupeToyWorld
 
 /// `loupe train SPEC`: trains a GPT-2 model on the toy world as a YAML spec describes, writing
 /// Hugging Face checkpoints, a loss log and task scores; resumes from the last checkpoint.
-public struct TrainCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a GPT-2 model from a YAML spec (resumes from the last checkpoint in its output directory).")
 
@@ -17,12 +17,9 @@ public struct TrainCommand: ParsableCommand {
     @Flag(help: "Ignore an existing checkpoint and start from scratch.")
     var restart = false
 
-    @Flag(help: "No progress line.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
-    public init() {}
-
-    public func run() throws {
+    func run() throws {
         let world = ToyWorld()
         let spec = try TrainSpec.load(url: URL(fileURLWithPath: self.spec), vocabularySize: world.vocabulary.count,
                                       minimumContext: ToyWorld.longestTaskLength)
@@ -37,7 +34,7 @@ public struct TrainCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: spec.output, withIntermediateDirectories: true)
         try world.tokenizer.write(to: spec.output.appendingPathComponent(CharacterTokenizer.fileName))
 
-        let progress = ProgressLine("training", total: spec.optimizer.totalSteps, quiet: quiet)
+        let progress = ProgressLine("training", total: spec.optimizer.totalSteps, quiet: progressOptions.quiet)
         let first = trainer.step
         while trainer.step < spec.optimizer.totalSteps {
             let (inputs, targets) = Self.batch(world: world, spec: spec, step: trainer.step)
@@ -48,7 +45,7 @@ public struct TrainCommand: ParsableCommand {
             }
         }
         progress.finish()
-        let evaluation = ProgressLine("evaluating", total: world.tasks.count, unit: "tasks", quiet: quiet)
+        let evaluation = ProgressLine("evaluating", total: world.tasks.count, unit: "tasks", quiet: progressOptions.quiet)
         let scores = try TaskEvaluation.heldOutScores(
             model: trainer.model, world: world, examples: spec.evaluationExamples, progress: { evaluation.update($0) })
         evaluation.finish()
@@ -67,6 +64,6 @@ public struct TrainCommand: ParsableCommand {
     }
 
     private func log(_ message: String) {
-        if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        if !progressOptions.quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
     }
 }

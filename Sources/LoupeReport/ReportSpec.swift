@@ -39,11 +39,6 @@ public struct ReportSpec: Equatable, Sendable {
         /// TransformerLens hook name.
         public var hook: String
         public var source: FeatureSource
-
-        public init(hook: String, source: FeatureSource) {
-            self.hook = hook
-            self.source = source
-        }
     }
 
     /// Where documents come from.

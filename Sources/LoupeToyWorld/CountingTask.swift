@@ -16,10 +16,7 @@ public struct CountingTask: ToyTask {
     /// Shortest and longest letter string.
     public static let lengths = 3...12
 
-    public var name: String { Self.taskName }
-    private let vocabulary: ToyVocabulary
-
-    init(vocabulary: ToyVocabulary) { self.vocabulary = vocabulary }
+    let vocabulary: ToyVocabulary
 
     private struct Instance {
         var prompt: [Int]

@@ -18,10 +18,7 @@ public struct DocstringTask: ToyTask {
     /// Positions of the argument names in the `def` line of the clean prompt (the corrupted positions).
     public static let definitionPositions = [4, 6, 8]
 
-    public var name: String { Self.taskName }
-    private let vocabulary: ToyVocabulary
-
-    init(vocabulary: ToyVocabulary) { self.vocabulary = vocabulary }
+    let vocabulary: ToyVocabulary
 
     private func instance(_ rng: inout SeededRandom) -> (prompt: [Int], arguments: [Int]) {
         let function = ToyDraw.one(ToyLexicon.functionNames, &rng)

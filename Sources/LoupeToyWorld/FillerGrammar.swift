@@ -5,9 +5,7 @@ import LoupeCore
 /// `John saw a red box in the garden .`, `Anna and Tom ate the cake at the market .`, `it was a cold day .`,
 /// `the fox ate the bread .`, `they washed the car then went home .` Every sentence ends with `.`.
 struct FillerGrammar: Sendable {
-    private let vocabulary: ToyVocabulary
-
-    init(vocabulary: ToyVocabulary) { self.vocabulary = vocabulary }
+    let vocabulary: ToyVocabulary
 
     /// One sentence, template chosen uniformly.
     func sentence(rng: inout SeededRandom) -> [Int] {

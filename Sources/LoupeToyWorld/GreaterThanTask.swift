@@ -17,10 +17,7 @@ public struct GreaterThanTask: ToyTask {
     /// Length of every prompt, `<|endoftext|>` included.
     public static let promptLength = 13
 
-    public var name: String { Self.taskName }
-    private let vocabulary: ToyVocabulary
-
-    init(vocabulary: ToyVocabulary) { self.vocabulary = vocabulary }
+    let vocabulary: ToyVocabulary
 
     private func instance(_ rng: inout SeededRandom) -> (prompt: [Int], start: Int) {
         let noun = ToyDraw.one(ToyLexicon.greaterThanNouns, &rng)

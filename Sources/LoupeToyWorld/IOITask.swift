@@ -17,19 +17,9 @@ public struct IOITask: ToyTask {
     /// Length of every prompt, `<|endoftext|>` included.
     public static let promptLength = 15
 
-    public var name: String { Self.taskName }
-    private let vocabulary: ToyVocabulary
+    let vocabulary: ToyVocabulary
 
-    init(vocabulary: ToyVocabulary) { self.vocabulary = vocabulary }
-
-    /// The drawn parts of one instance.
-    private struct Instance {
-        var prompt: [Int]
-        var indirectObject: Int
-        var subject: Int
-    }
-
-    private func instance(_ rng: inout SeededRandom) -> Instance {
+    private func instance(_ rng: inout SeededRandom) -> (prompt: [Int], indirectObject: Int, subject: Int) {
         let v = vocabulary
         let opener = ToyDraw.one(ToyLexicon.ioiOpeners, &rng)
         let pair = ToyDraw.distinct(ToyLexicon.names, count: 2, &rng)
@@ -44,7 +34,7 @@ public struct IOITask: ToyTask {
             ToyLexicon.endOfText, opener, first, "and", second, "went", "to", "the", place, ",",
             s, verb, "a", object, "to",
         ]
-        return Instance(prompt: v.ids(words), indirectObject: v.id(io), subject: v.id(s))
+        return (v.ids(words), v.id(io), v.id(s))
     }
 
     public func example(rng: inout SeededRandom) -> TaskExample {

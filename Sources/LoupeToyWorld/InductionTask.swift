@@ -14,7 +14,6 @@ public struct InductionTask: ToyTask {
     /// Shortest and longest sequence.
     public static let lengths = 6...10
 
-    public var name: String { Self.taskName }
     private let vocabulary: ToyVocabulary
     private let pool: [Int]
 

@@ -29,6 +29,8 @@ public struct TaskExample: Sendable, Equatable, Codable {
 /// with the example's clean prompt (without `<|endoftext|>`) followed by a correct answer.
 public protocol ToyTask: Sendable {
     /// The task's name (`ioi`, `greater_than`, `counting`, `induction`, `docstring`).
+    static var taskName: String { get }
+    /// The task's name, `taskName`.
     var name: String { get }
     /// A clean/corrupted prompt pair with its correct and wrong answers.
     func example(rng: inout SeededRandom) -> TaskExample
@@ -37,6 +39,8 @@ public protocol ToyTask: Sendable {
 }
 
 extension ToyTask {
+    public var name: String { Self.taskName }
+
     /// `count` examples drawn one after another from `rng`.
     public func examples(count: Int, rng: inout SeededRandom) -> [TaskExample] {
         (0..<max(count, 0)).map { _ in example(rng: &rng) }

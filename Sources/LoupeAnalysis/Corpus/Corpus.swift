@@ -5,11 +5,6 @@ import LoupeFindings
 public struct DocumentSource: Codable, Sendable, Equatable {
     public var file: String
     public var line: Int
-
-    public init(file: String, line: Int) {
-        self.file = file
-        self.line = line
-    }
 }
 
 /// A text corpus: its documents in file order, then line order.

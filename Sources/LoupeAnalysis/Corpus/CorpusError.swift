@@ -38,9 +38,7 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedFormat(path, fileExtension):
             let shown = fileExtension.isEmpty ? "no extension" : "extension '.\(fileExtension)'"
             return "\(path): corpus file has \(shown); expected .txt (one document per non-empty line) or .jsonl (one JSON object with a \"text\" string per line)"
-        case let .invalidJSONLine(path, line, reason):
-            return "\(path):\(line): \(reason)"
-        case let .missingText(path, line, reason):
+        case let .invalidJSONLine(path, line, reason), let .missingText(path, line, reason):
             return "\(path):\(line): \(reason)"
         case let .emptyCorpus(paths):
             let list = paths.isEmpty ? "no files were given" : paths.joined(separator: ", ")

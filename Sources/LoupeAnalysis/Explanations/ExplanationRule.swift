@@ -16,12 +16,6 @@ public struct RuleToken: Codable, Sendable, Equatable {
     public var token: Int
     /// Predicted activation wherever the token occurs (its mean activation in the explanation windows).
     public var activation: Double
-
-    /// A member from its parts.
-    public init(token: Int, activation: Double) {
-        self.token = token
-        self.activation = activation
-    }
 }
 
 /// A simple rule for where a feature fires, fitted on explanation windows by `RuleExplainer`.

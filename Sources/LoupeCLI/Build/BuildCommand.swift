@@ -4,8 +4,8 @@ import LoupeReport
 
 /// `loupe build SPEC`: computes a report's findings (or reuses them when the inputs are unchanged)
 /// and writes its static site to `<report>/site/`.
-public struct BuildCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build a report: feature atlases and their static site, from a report.yaml.",
         discussion: """
@@ -20,14 +20,11 @@ public struct BuildCommand: ParsableCommand {
     @Flag(help: "Recompute the findings even when cached ones match the inputs.")
     var force = false
 
-    @Flag(help: "No progress output.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
-    public init() {}
-
-    public func run() throws {
+    func run() throws {
         let spec = try ReportSpec.load(url: URL(fileURLWithPath: self.spec))
-        let printer = BuildProgressPrinter(quiet: quiet)
+        let printer = BuildProgressPrinter(quiet: progressOptions.quiet)
         let findings = try Report.build(spec: spec, force: force, progress: printer.receive)
         try Report.render(findings: findings, title: spec.title, to: spec.siteDirectory)
         print(spec.siteDirectory.appendingPathComponent("index.html").path)
