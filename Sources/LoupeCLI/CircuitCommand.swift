@@ -5,8 +5,8 @@ import LoupeFindings
 import LoupeModel
 
 /// `loupe circuit`: scores the heads, MLPs and edges that carry a task's behaviour with one method.
-public struct CircuitCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct CircuitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "circuit",
         abstract: "Score the nodes and edges of a model's circuit for a task with one method; write JSON.",
         discussion: """
@@ -43,15 +43,14 @@ public struct CircuitCommand: ParsableCommand {
     @Option(help: "Seed of the toy task's pairs and of sae-codes.")
     var seed: UInt64 = 1
 
-    public init() {}
 
-    public func validate() throws {
+    func validate() throws {
         guard igSteps >= 1 else { throw ValidationError("--ig-steps must be at least 1") }
         guard examples >= 1 else { throw ValidationError("--examples must be positive") }
         guard CircuitMethod(rawValue: method) != nil else { throw ValidationError(CircuitError.unknownMethod(name: method).description) }
     }
 
-    public func run() throws {
+    func run() throws {
         let directory = URL(fileURLWithPath: model)
         let gpt2 = try GPT2Model.load(directory: directory)
         let pairs = try CircuitTask.pairs(task, model: gpt2, modelDirectory: directory, examples: examples, seed: seed, prependBOS: prependBos)
