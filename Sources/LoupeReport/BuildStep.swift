@@ -19,6 +19,8 @@ public enum BuildStep: Hashable, Sendable, CustomStringConvertible {
     case atlas(hook: String)
     /// Explaining and scoring the hook's features.
     case explain(hook: String)
+    /// Scoring the task's circuit with every method, measuring faithfulness and each head's behaviour.
+    case circuit(task: String)
     /// Writing the site and its Markdown summary.
     case render
 
@@ -32,6 +34,7 @@ public enum BuildStep: Hashable, Sendable, CustomStringConvertible {
         case let .dictionary(hook): return "dictionary(\(hook))"
         case let .atlas(hook): return "atlas(\(hook))"
         case let .explain(hook): return "explain(\(hook))"
+        case let .circuit(task): return "circuit(\(task))"
         case .render: return "render"
         }
     }

@@ -54,7 +54,7 @@ struct InputFingerprint {
     static var tag: String { "loupe-findings-\(ReportFindings.currentSchemaVersion)" }
 
     /// The fingerprint of `spec`'s inputs: the spec file, the model directory's files, the corpus
-    /// files and the dictionaries (a trained dictionary's folder as it is now). Reads files only, so
+    /// files, circuit task and ground-truth files, and the dictionaries (a trained dictionary's folder as it is now). Reads files only, so
     /// a build whose findings are cached never loads the model.
     static func of(_ spec: ReportSpec) throws -> String {
         try withStep(.cache, path: spec.directory.path) {
@@ -73,6 +73,11 @@ struct InputFingerprint {
                 case let .saelens(url): try fingerprint.addFiles(at: url)
                 case let .trainTopK(_, _, _, _, path): try fingerprint.addFiles(at: path)
                 }
+            }
+            for task in spec.circuits?.tasks ?? [] {
+                fingerprint.add(task.task)
+                if FileManager.default.fileExists(atPath: task.task) { try fingerprint.addFiles(at: URL(fileURLWithPath: task.task)) }
+                if let truth = task.groundTruth { try fingerprint.addFiles(at: truth) }
             }
             return fingerprint.hex
         }

@@ -3,7 +3,8 @@ import LoupeAnalysis
 import LoupeFindings
 
 /// The steps of a build after its inputs are checked: `corpus`, `store`, then per hook
-/// `dictionary(hook)`, `atlas(hook)` and `explain(hook)`; the activation store is removed at the end.
+/// `dictionary(hook)`, `atlas(hook)` and `explain(hook)`, then `circuit(task)` per circuit task; the
+/// activation store is removed at the end.
 struct ReportPipeline {
     let context: BuildContext
     let inputs: ReportInputs
@@ -16,6 +17,7 @@ struct ReportPipeline {
         let store = try StoreStep(context: context, inputs: inputs).run(windows: corpus.windows, directory: storeDirectory)
 
         var dictionaries: [DictionaryFindings] = []
+        var atlasDictionaries: [(id: String, hook: String, dictionary: SparseDictionary)] = []
         for (index, entry) in spec.hooks.enumerated() {
             let dictionary = try DictionaryStep(context: context, inputs: inputs)
                 .run(entry: entry, existing: inputs.dictionaries[index], store: store, windows: corpus.windows)
@@ -23,12 +25,15 @@ struct ReportPipeline {
             if spec.explain {
                 try ExplainStep(context: context, inputs: inputs).run(hook: entry.hook, atlas: &atlas)
             }
-            dictionaries.append(atlas.findings())
+            let findings = atlas.findings()
+            dictionaries.append(findings)
+            if let trained = dictionary.dictionary { atlasDictionaries.append((findings.id, entry.hook, trained)) }
         }
+        let circuits = try spec.circuits.map { try CircuitStep(context: context, inputs: inputs).run($0, dictionaries: atlasDictionaries) }
         let config = inputs.model.config
         let model = ModelSummary(
             path: context.relativePath(spec.model), layers: config.layers, width: config.width, heads: config.heads,
             vocabularySize: config.vocabularySize, contextLength: config.contextLength)
-        return ReportFindings(name: spec.name, model: model, corpus: corpus.summary, dictionaries: dictionaries)
+        return ReportFindings(name: spec.name, model: model, corpus: corpus.summary, dictionaries: dictionaries, circuits: circuits)
     }
 }

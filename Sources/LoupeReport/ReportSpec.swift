@@ -18,6 +18,7 @@ import Foundation
 ///   - hook: blocks.0.mlp.hook_post
 ///     neurons: true
 /// atlas: {top_examples: 20, intervals: 10, interval_examples: 5, explain: true, min_firing_tokens: 20}
+/// circuits: {tasks: [ioi, {task: docstring, ground_truth: circuits/docstring.json}]}   # see CircuitSpec
 /// seed: 1
 /// ```
 ///
@@ -73,7 +74,9 @@ public struct ReportSpec: Equatable, Sendable {
     public var explain: Bool
     /// Features firing on fewer corpus tokens are not explained.
     public var minimumFiringTokens: Int
-    /// Seed of every random draw of the build (interval samples, explanation scoring).
+    /// The circuit analysis, when the spec has a `circuits:` section.
+    public var circuits: CircuitSpec?
+    /// Seed of every random draw of the build (interval samples, explanation scoring, task pairs).
     public var seed: UInt64
 
     /// The report folder (the spec's folder).
@@ -86,7 +89,7 @@ public struct ReportSpec: Equatable, Sendable {
     /// Reads and validates a spec; every error is a `BuildError` of step `spec` naming the file and the key.
     public static func load(url: URL) throws -> ReportSpec {
         let spec = try SpecReader.load(url: url)
-        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "seed"])
+        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "circuits", "seed"])
         let base = url.deletingLastPathComponent()
         func path(_ reader: SpecReader, _ key: String) throws -> URL {
             let relative = try reader.string(key)
@@ -168,6 +171,7 @@ public struct ReportSpec: Equatable, Sendable {
             intervalExamples: try atlas.integer("interval_examples", default: 5, range: 1...100),
             explain: explain,
             minimumFiringTokens: try atlas.integer("min_firing_tokens", default: 20, range: 1...Int.max),
+            circuits: try spec.mapping["circuits"] == nil ? nil : CircuitSpec.read(try spec.section("circuits"), base: base),
             seed: UInt64(try spec.integer("seed", default: 0, range: 0...Int.max)))
     }
 }

@@ -7,10 +7,13 @@ public struct CircuitGroundTruth: Sendable, Equatable, Codable {
     public var nodes: [String]
     /// Edge ids (`SENDER->RECEIVER`); empty when only nodes are known.
     public var edges: [String]
+    /// How the circuit was established (the file's optional `command`, as `loupe circuit-truth` writes it).
+    public var command: String?
 
-    public init(nodes: [String], edges: [String] = []) {
+    public init(nodes: [String], edges: [String] = [], command: String? = nil) {
         self.nodes = nodes
         self.edges = edges
+        self.command = command
     }
 
     /// Reads a ground-truth file; every id must name a node or edge of `graph`.
@@ -20,7 +23,8 @@ public struct CircuitGroundTruth: Sendable, Equatable, Codable {
             CircuitError.invalidGroundTruth(path: path, reason: key.map { "key '\($0)': \(reason)" } ?? reason)
         })
         let truth = CircuitGroundTruth(
-            nodes: try reader.required("nodes", reader.strings), edges: try reader.strings("edges") ?? [])
+            nodes: try reader.required("nodes", reader.strings), edges: try reader.strings("edges") ?? [],
+            command: try reader.string("command"))
         let knownNodes = Set(graph.nodes.map(\.id))
         if let unknown = truth.nodes.first(where: { !knownNodes.contains($0) }) {
             throw CircuitError.invalidGroundTruth(path: path, reason: "node '\(unknown)' is not a node of the model (a{L}.h{H} or m{L})")

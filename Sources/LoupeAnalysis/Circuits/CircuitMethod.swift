@@ -21,6 +21,18 @@ public enum CircuitMethod: String, CaseIterable, Sendable, Codable {
 
     /// Whether the method scores edges (and derives node scores from them).
     public var scoresEdges: Bool { self != .patching && self != .attribution }
+
+    /// The forward and backward passes (one prompt each) the method runs on `pairs` pairs of a graph
+    /// with `nodes` nodes: two per pair (clean and corrupted) plus one per node for patching, one
+    /// backward for the gradient methods, `igSteps` forwards and backwards for EAP-IG.
+    public func passes(pairs: Int, nodes: Int, igSteps: Int) -> (forward: Int, backward: Int) {
+        switch self {
+        case .patching: return (pairs * (2 + nodes), 0)
+        case .attribution, .eap: return (pairs * 2, pairs)
+        case .eapIG: return (pairs * (2 + igSteps), pairs * igSteps)
+        case .saeCodes: return (pairs * 2, 0)
+        }
+    }
 }
 
 /// Runs a circuit method on a model and a task's prompt pairs.

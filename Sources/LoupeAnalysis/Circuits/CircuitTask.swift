@@ -5,6 +5,9 @@ import LoupeToyWorld
 
 /// The prompt pairs of a circuit task: a toy-world task by name, or a JSON Lines task file.
 public enum CircuitTask {
+    /// The names of the toy-world tasks.
+    public static var toyTaskNames: [String] { ToyWorld().tasks.map(\.name) }
+
     /// The pairs of `task`: for a toy task (`ioi`, `greater_than`, `counting`, `induction`, `docstring`),
     /// `examples` examples drawn from `SeededRandom(seed:)` (the model must be a toy-world model);
     /// otherwise the task file at that path, tokenised with the tokenizer in `modelDirectory`
