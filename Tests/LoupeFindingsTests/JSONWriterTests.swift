@@ -54,7 +54,7 @@ import Testing
 
     @Test func findingsRoundTrip() throws {
         var original = findings()
-        original.circuits = CircuitFindings()
+        original.circuits = CircuitFindings(tasks: [])
         let decoded = try JSONDecoder().decode(ReportFindings.self, from: try JSONWriter.encode(original))
         #expect(decoded == original)
     }
