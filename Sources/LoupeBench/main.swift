@@ -1,4 +1,5 @@
 import Foundation
+import LoupeAnalysis
 import LoupeCore
 import LoupeFindings
 import LoupeModel
@@ -7,8 +8,8 @@ import LoupeModel
 /// raw sgemm rate, and training-step throughput at the demo and GPT-2-small shapes (PyTorch's
 /// figures with `--peer FILE` / `--peer-train FILE`, the outputs of `Tools/bench_torch.py` and
 /// `Tools/bench_torch_train.py`).
-/// `--breakdown` adds the time of each kernel at this shape. Prints human-readable lines and one
-/// JSON line with every figure.
+/// `--circuits` adds the wall time of every circuit method (see `CircuitBenchmark`). `--breakdown` adds
+/// the time of each kernel at this shape. Prints human-readable lines and one JSON line with every figure.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -123,6 +124,19 @@ if !arguments.contains("--no-atlas") {
     figures["atlas_seconds_total"] = result.storeSeconds + result.atlasSeconds + result.siteSeconds
     figures["site_median_page_bytes"] = Double(result.medianPageBytes)
     figures["site_largest_page_bytes"] = Double(result.largestPageBytes)
+}
+
+if arguments.contains("--circuits") {
+    FileHandle.standardError.write("circuit benchmark…\n".data(using: .utf8)!)
+    let bench = CircuitBenchmark()
+    let rows = try bench.demo(modelDirectory: URL(fileURLWithPath: "Reports/demo/model")) + [try bench.gpt2Small(model: model)]
+    print("circuit methods, seconds (" + CircuitMethod.allCases.map(\.rawValue).joined(separator: ", ") + "):")
+    for row in rows {
+        print("  \(row.label): " + row.seconds.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+    }
+    for (index, method) in CircuitMethod.allCases.enumerated() {
+        figures["circuit_gpt2_small_\(method.rawValue)_seconds"] = rows.last!.seconds[index]
+    }
 }
 
 if let peerTokensPerSecond {
