@@ -199,7 +199,7 @@ struct CircuitPagesTests {
             }
         }
         let css = try String(contentsOf: SiteFixtures.resources.assets.appendingPathComponent("loupe.css"), encoding: .utf8)
-        #expect(css.contains("svg.cgraph { display: block; width: 100%;"))
+        #expect(css.contains("svg.cgraph { display: block; max-width: 100%; height: auto; }"))
         #expect(css.contains("minmax(min(100%, 320px), 1fr)"))
     }
 
@@ -294,8 +294,9 @@ struct CircuitPartTests {
         #expect(view.svg.contains("class=\"edge pos\""))
         #expect(view.svg.contains("class=\"edge neg\""))
         #expect(view.svg.contains(">input</text>") && view.svg.contains(">logits</text>"))
+        #expect(view.svg.contains("(eap)</title></path>") && !view.svg.contains("(patching)</title></path>"))
         // Layer 0 is drawn below layer 1 (larger y), input below everything, logits above.
-        let drawing = CircuitGraphDrawing(layers: 2, heads: 2, nodes: [], circuit: [], edges: [], method: "m", href: { _ in nil }, title: "t")
+        let drawing = CircuitGraphDrawing(layers: 2, heads: 2, nodes: [], circuit: [], edges: [], method: "m", edgeMethod: "e", href: { _ in nil }, title: "t")
         #expect(drawing.y(row: 0) > drawing.y(row: 1) && drawing.y(row: 1) > drawing.y(row: 3) && drawing.y(row: 3) > drawing.y(row: 5))
         #expect(view.largest != nil)
     }

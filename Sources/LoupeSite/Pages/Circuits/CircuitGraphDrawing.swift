@@ -15,8 +15,8 @@ struct CircuitGraphDrawing {
     let circuit: Set<String>
     /// The edges drawn.
     let edges: [CircuitEdgeScore]
-    /// Method named in the node titles.
-    let method: String
+    /// Methods named in the node titles and in the edge titles.
+    let method: String, edgeMethod: String
     /// The page of a node, relative to the drawing's page.
     let href: (String) -> String?
     /// Accessible name of the drawing.
@@ -88,7 +88,7 @@ struct CircuitGraphDrawing {
             let middle = (y0 + y1) / 2
             let width = largest > 0 ? 0.6 + 5.4 * (abs(edge.score) / largest).squareRoot() : 0.6
             let sign = edge.score < 0 ? "neg" : "pos"
-            let hover = DisplayText.escapeHTML(DisplayText.text("\(edge.sender) → \(edge.receiver): \(CircuitTaskFacts.score(edge.score)) (\(method))"))
+            let hover = DisplayText.escapeHTML(DisplayText.text("\(edge.sender) → \(edge.receiver): \(CircuitTaskFacts.score(edge.score)) (\(edgeMethod))"))
             out += "<path class=\"edge \(sign)\" stroke-width=\"\(NumberText.fixed(width, 2))\" d=\"M\(n(x0)) \(n(y0))C\(n(x0)) \(n(middle)) \(n(x1)) \(n(middle)) \(n(x1)) \(n(y1))\"><title>\(hover)</title></path>"
         }
         return out

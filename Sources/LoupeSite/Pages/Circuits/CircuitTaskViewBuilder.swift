@@ -85,17 +85,16 @@ enum CircuitTaskViewBuilder {
         let method = DisplayText.text(best.method)
         let drawing = CircuitGraphDrawing(
             layers: facts.layers, heads: facts.heads, nodes: facts.nodes.map { ($0, scores[$0.nodeID]) }, circuit: circuit,
-            edges: edges, method: best.method, href: facts.nodeHref,
+            edges: edges, method: best.method, edgeMethod: facts.edgeMethod?.method ?? "", href: facts.nodeHref,
             title: "Circuit of \(best.method) on \(facts.task.task): \(best.circuitSize) nodes")
-        var caption = "Nodes (node level): the circuit of \(method), best by node AUC (\(CircuitTaskFacts.auc(best.nodeAUC))), "
+        var caption = facts.context + ". Nodes (node level): the circuit of \(method), best by node AUC (\(CircuitTaskFacts.auc(best.nodeAUC))), "
             + "its top \(best.circuitSize) nodes by |score|, filled; faithfulness \(CircuitTaskFacts.share(best.circuitFaithfulness)). "
         if let edgeMethod = facts.edgeMethod {
             caption += "Edges (edge level): \(DisplayText.text(edgeMethod.method))'s \(edges.count) largest |score| between the circuit's nodes, input and logits"
-            caption += edgeMethod.method == best.method ? ". " : " (\(method) scores no edges). "
+            caption += edgeMethod.method == best.method ? "." : " (\(method) scores no edges)."
         } else {
-            caption += "No method of this task scores edges, so none are drawn. "
+            caption += "No method of this task scores edges, so none are drawn."
         }
-        caption += facts.context + "."
         let largest = edges.map { abs($0.score) }.max().map { NumberText.significant($0) }
         return (drawing.svg, caption, largest)
     }
@@ -133,7 +132,7 @@ enum CircuitTaskViewBuilder {
             forwardPasses: NumberText.integer(m.passes.forward),
             backwardPasses: NumberText.integer(m.passes.backward),
             faithChart: faithChart.svg,
-            faithCaption: "Node level: normalised faithfulness (\(CircuitTaskFacts.normalisation)) of the top-n nodes by |score|, "
+            faithCaption: "Node level: faithfulness (\(CircuitTaskFacts.normalisation)) of the top-n nodes by |score|, "
                 + "n = \(m.circuitSize) chosen · \(facts.context).",
             rocChart: rocChart,
             rocCaption: rocCaption
