@@ -1,5 +1,6 @@
 import Foundation
 import LoupeFindings
+import LoupeSite
 
 /// The Markdown summary of a report (`summary.md`): readable on its own, e.g. pasted into a review.
 /// Every string from data is escaped, so a token cannot become a link, emphasis or HTML.
@@ -53,6 +54,8 @@ public enum ReportSummary {
                 lines.append("")
             }
         }
+        let circuits = CircuitSummary.reportParagraph(findings: findings)
+        if !circuits.isEmpty { lines.append(circuits) }
         return lines.joined(separator: "\n")
     }
 

@@ -1,8 +1,8 @@
 import CCmark
 import Foundation
 
-/// Renders Markdown to HTML with cmark. Every `cmark_*` call of the site lives in this file, and
-/// everything cmark allocates here is freed here.
+/// Renders Markdown to HTML with cmark, and escapes data for the Markdown the site writes. Every
+/// `cmark_*` call of the site lives in this file, and everything cmark allocates here is freed here.
 ///
 /// Rendering is safe: raw HTML in the source is replaced by a comment and `javascript:`-style links are
 /// dropped (`CMARK_OPT_SAFE`); images that would load from another host are replaced by their alt text,
@@ -52,6 +52,17 @@ enum Markdown {
             }
             cmark_node_free(image)  // unlinks and frees the (now childless) image node
         }
+    }
+
+    /// Text from data made literal in Markdown: syntax characters are backslash-escaped and line
+    /// breaks become spaces, so a token cannot become a link, emphasis, a table cell or HTML.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in DisplayText.text(text) {
+            if "\\`*_{}[]()#+-.!<>|~&\"".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
     }
 
     /// Whether a URL points outside the site.

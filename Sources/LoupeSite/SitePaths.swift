@@ -9,6 +9,10 @@ import Foundation
 /// <dict-id>/index.html               feature table
 /// <dict-id>/features.js              table data: window.LOUPE_FEATURES = [...]
 /// <dict-id>/features/<index>.html    one page per feature
+/// circuits/<slug>/index.html         a circuit task: graph, methods, AUC table, ground truth
+/// circuits/<slug>/<node>.html        one page per head (`a1.h2.html`) and MLP (`m0.html`)
+/// circuits/<slug>/summary.md         the task's Markdown summary
+/// circuits/<slug>/graph.json         the circuit in circuit-tracer's graph format
 /// ```
 enum SitePaths {
     static let assets = "assets"
@@ -16,22 +20,35 @@ enum SitePaths {
     static let summary = "summary.md"
     static let featureData = "features.js"
     static let featureFolder = "features"
+    static let circuits = "circuits"
+    static let circuitGraph = "graph.json"
     /// A marker file: a folder holding it was written by Loupe and may be replaced by a new site.
     static let marker = ".loupe-site"
 
     /// Names at the site's top level that a dictionary id must not take.
-    static let reserved: Set<String> = [assets, index, summary, marker]
+    static let reserved: Set<String> = [assets, index, summary, marker, circuits]
 
     /// Why `id` cannot name a folder of the site, or `nil` if it can.
     static func problem(withDictionaryID id: String) -> String? {
-        if id.isEmpty { return "dictionary id is empty" }
-        if id == "." || id == ".." { return "dictionary id \"\(id)\" is not a folder name" }
-        if id.hasPrefix(".") { return "dictionary id \"\(id)\" starts with a dot (hidden folder)" }
-        if id.unicodeScalars.contains(where: { $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }) {
-            return "dictionary id \"\(DisplayText.text(id))\" contains a path separator or control character"
-        }
-        if id.utf8.count > 200 { return "dictionary id is longer than 200 bytes" }
+        if let problem = problem(withFolderName: id, naming: "dictionary id") { return problem }
         if reserved.contains(id) { return "dictionary id \"\(id)\" is reserved for the site's own files" }
+        return nil
+    }
+
+    /// Why `slug` cannot name a circuit task's folder (`circuits/<slug>/`), or `nil` if it can.
+    static func problem(withTaskSlug slug: String) -> String? {
+        problem(withFolderName: slug, naming: "circuit task slug")
+    }
+
+    /// Why `name` (described as `naming` in the message) cannot be one folder's name, or `nil` if it can.
+    static func problem(withFolderName name: String, naming: String) -> String? {
+        if name.isEmpty { return "\(naming) is empty" }
+        if name == "." || name == ".." { return "\(naming) \"\(name)\" is not a folder name" }
+        if name.hasPrefix(".") { return "\(naming) \"\(name)\" starts with a dot (hidden folder)" }
+        if name.unicodeScalars.contains(where: { $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }) {
+            return "\(naming) \"\(DisplayText.text(name))\" contains a path separator or control character"
+        }
+        if name.utf8.count > 200 { return "\(naming) is longer than 200 bytes" }
         return nil
     }
 
@@ -54,4 +71,17 @@ enum SitePaths {
 
     /// File name of a feature's page.
     static func featurePage(_ index: Int) -> String { "\(index).html" }
+
+    /// Link from the site root to a feature's page, the dictionary id percent-encoded.
+    static func featureHref(dictionaryID: String, index: Int) -> String {
+        urlSegment(dictionaryID) + "/" + featureFolder + "/" + featurePage(index)
+    }
+
+    /// Link from the site root to a circuit task's folder, ending in `/`.
+    static func circuitFolderHref(slug: String) -> String {
+        circuits + "/" + urlSegment(slug) + "/"
+    }
+
+    /// File name of a circuit node's page (`a1.h2.html`, `m0.html`); only for ids `CircuitNodeRef` reads as a node.
+    static func nodePage(_ id: String) -> String { id + ".html" }
 }

@@ -85,6 +85,15 @@ public struct SiteWriter {
                 )
             }
         }
+        var slugs = Set<String>()
+        for task in findings.circuits?.tasks ?? [] {
+            if let problem = SitePaths.problem(withTaskSlug: task.slug) {
+                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(task.slug), reason: problem)
+            }
+            guard slugs.insert(task.slug).inserted else {
+                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(task.slug), reason: "two circuit tasks have this slug")
+            }
+        }
     }
 
     /// The destination must be absent, an empty folder, or a folder holding the Loupe marker.

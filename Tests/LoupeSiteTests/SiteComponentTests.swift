@@ -200,8 +200,13 @@ struct SiteViewModelTests {
         #expect(page.explanation != nil && page.logit != nil && page.prevHref != nil && page.nextHref != nil)
         let index = IndexPageView(findings: findings, summaryHTML: "<p>x</p>")
         let table = AtlasViewBuilder.dictionaryPage(dictionary, findings: findings)
+        let circuits = try #require(findings.circuits).tasks.map(CircuitTaskFacts.init)
+        let task = CircuitTaskViewBuilder.taskPage(circuits[0], findings: findings)
+        let head = CircuitNodeViewBuilder.nodePage(circuits[0].nodes[3], facts: circuits[0], all: circuits, findings: findings)
+        #expect(task.truth != nil && head.prevNode != nil && head.nextNode != nil && head.hasFeatures && head.hasPatterns)
         var answered = Set<String>()
-        for tree in [try MustacheTree.tree(page), try MustacheTree.tree(index), try MustacheTree.tree(table)] {
+        for tree in [try MustacheTree.tree(page), try MustacheTree.tree(index), try MustacheTree.tree(table),
+                     try MustacheTree.tree(task), try MustacheTree.tree(head)] {
             answered.formUnion(keys(tree))
         }
         let missing = try templateNames().subtracting(answered)
@@ -211,6 +216,9 @@ struct SiteViewModelTests {
         try expectFieldsInTree(try #require(page.topExamples.first))
         try expectFieldsInTree(index)
         try expectFieldsInTree(table)
+        try expectFieldsInTree(task)
+        try expectFieldsInTree(try #require(task.methods.first))
+        try expectFieldsInTree(head)
     }
 
     @Test func treesHoldPlainValuesAndLeaveNilOut() throws {

@@ -105,7 +105,8 @@ enum SiteFixtures {
     }
 
     /// A report with a realistic dictionary (including one unexplained, never-firing feature), a
-    /// neuron atlas, and hostile strings in tokens, explanations, hook names and paths.
+    /// neuron atlas, two circuit tasks (`CircuitFixtures`), and hostile strings in tokens,
+    /// explanations, hook names, paths and prompts.
     static func report(featureCount: Int = 6) -> ReportFindings {
         var features = (0..<featureCount).map { feature(index: $0, count: featureCount, seed: 42) }
         if features.count > 2 {
@@ -130,7 +131,8 @@ enum SiteFixtures {
             name: "toy <b>report</b>",
             model: ModelSummary(path: "Reports/demo/model\u{202E}txt.exe\"><script>x</script>", layers: 2, width: 64, heads: 4, vocabularySize: 311, contextLength: 64),
             corpus: CorpusSummary(files: ["corpus/{{mustache}}.jsonl"], documents: 500, tokens: 64_000, contextLength: 64),
-            dictionaries: [dictionary(id: "blocks.1.hook_resid_post-topk", features: features), hostileDictionary]
+            dictionaries: [dictionary(id: "blocks.1.hook_resid_post-topk", features: features), hostileDictionary],
+            circuits: CircuitFixtures.findings
         )
     }
 

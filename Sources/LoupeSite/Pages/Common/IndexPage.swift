@@ -11,6 +11,8 @@ struct IndexPageView: PageView {
     let corpusFacts: [FactView]
     let dictionaries: [DictionaryView]
     let hasDictionaries: Bool
+    let circuits: [CircuitIndexRowView]
+    let hasCircuits: Bool
 
     /// The index of `findings`, with the summary already rendered to HTML by cmark.
     init(findings: ReportFindings, summaryHTML: String) {
@@ -34,6 +36,8 @@ struct IndexPageView: PageView {
         ]
         dictionaries = findings.dictionaries.map { DictionaryView($0, href: SitePaths.urlSegment($0.id) + "/" + SitePaths.index) }
         hasDictionaries = !dictionaries.isEmpty
+        circuits = (findings.circuits?.tasks ?? []).map { CircuitIndexRowView(CircuitTaskFacts($0)) }
+        hasCircuits = !circuits.isEmpty
         page = PageChrome(root: "", title: "\(name) · Loupe", findings: findings, crumbs: [CrumbView(crumbHref: nil, crumbLabel: name)])
         reportTitle = name
         self.summaryHTML = summaryHTML
