@@ -9,18 +9,25 @@ public struct ForwardRequest: Sendable {
     public var interventions: [Intervention]
     /// Whether to compute logits. Without them the pass stops after the deepest cached hook.
     public var computeLogits: Bool
+    /// Where to start: block `layer` with `residual` (`[B, T, C]`) as its `hook_resid_pre`, the
+    /// earlier blocks and embeddings skipped (their hooks can be neither cached nor changed); `nil`
+    /// starts at the embeddings. A pass resumed from a cached `hook_resid_pre` gives the values a
+    /// whole pass would.
+    public var start: (layer: Int, residual: Tensor)?
     /// Whether to keep what a backward pass needs (`ForwardResult.tape`); needs the pass to reach the
     /// final layer norm (logits, or `ln_final.hook_normalized` cached) and takes interventions only at
     /// `hook_embed` and `hook_pos_embed` (gradients then treat the changed embeddings as the input).
     public var recordTape: Bool
 
     public init(
-        cache: Set<String> = [], interventions: [Intervention] = [], computeLogits: Bool = true, recordTape: Bool = false
+        cache: Set<String> = [], interventions: [Intervention] = [], computeLogits: Bool = true, recordTape: Bool = false,
+        start: (layer: Int, residual: Tensor)? = nil
     ) {
         self.cache = cache
         self.interventions = interventions
         self.computeLogits = computeLogits
         self.recordTape = recordTape
+        self.start = start
     }
 }
 
@@ -101,6 +108,22 @@ private struct ForwardPass {
                 throw ModelError.tokenOutOfRange(id: bad, vocabularySize: config.vocabularySize)
             }
         }
+        if let start = request.start {
+            guard !request.recordTape else { throw ModelError.invalidInput(reason: "a recorded forward pass starts at the embeddings") }
+            guard start.layer >= 0 && start.layer < config.layers else {
+                throw ModelError.invalidInput(reason: "start layer \(start.layer) outside 0..<\(config.layers)")
+            }
+            let expected = [tokens.count, length, config.width]
+            guard start.residual.shape == expected else {
+                throw ModelError.invalidInput(reason: "the start residual has shape \(start.residual.shape), expected \(expected)")
+            }
+            for name in request.cache.union(request.interventions.map(\.hook)) {
+                let point = try Self.point(name, layers: config.layers)
+                if point.layer == nil ? name != "ln_final.hook_normalized" : point.layer! < start.layer {
+                    throw ModelError.invalidInput(reason: "hook \(name) comes before the start layer \(start.layer)")
+                }
+            }
+        }
         var deepest = request.computeLogits ? config.layers - 1 : -1
         var byHook: [String: [(HookPoint, Intervention)]] = [:]
         for name in request.cache {
@@ -150,12 +173,10 @@ private struct ForwardPass {
         }
     }
 
-    private mutating func runLayers() throws -> ForwardResult {
-        let config = model.config
+    /// `hook_embed + hook_pos_embed` `[B, T, C]`, each hooked.
+    private mutating func embeddings() throws -> Tensor {
         let weights = model.weights
-        let (b, t) = (tokens.count, tokens[0].count)
-        let (c, h, d) = (config.width, config.heads, config.headWidth)
-
+        let (b, t, c) = (tokens.count, tokens[0].count, model.config.width)
         var embed = weights.tokenEmbedding.gatherRows(tokens.flatMap { $0 })
         try embed.reshape([b, t, c])
         embed = try hook("hook_embed", embed)
@@ -165,10 +186,24 @@ private struct ForwardPass {
             positional.scalars.replaceSubrange((item * t * c)..<((item + 1) * t * c), with: positions.scalars)
         }
         positional = try hook("hook_pos_embed", positional)
-        var residual = embed + positional
+        return embed + positional
+    }
+
+    private mutating func runLayers() throws -> ForwardResult {
+        let config = model.config
+        let weights = model.weights
+        let (b, t) = (tokens.count, tokens[0].count)
+        let (c, h, d) = (config.width, config.heads, config.headWidth)
+
+        var residual: Tensor
+        if let start = request.start {
+            residual = start.residual
+        } else {
+            residual = try embeddings()
+        }
         if request.recordTape { tape = ForwardTape(config: config, tokens: tokens) }
 
-        for layer in 0..<min(config.layers, lastLayer + 1) {
+        for layer in (request.start?.layer ?? 0)..<min(config.layers, lastLayer + 1) {
             let block = weights.blocks[layer]
             let prefix = "blocks.\(layer)."
             residual = try hook(prefix + "hook_resid_pre", residual)

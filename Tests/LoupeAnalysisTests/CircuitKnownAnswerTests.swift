@@ -159,15 +159,18 @@ struct CircuitKnownAnswerTests {
         }
     }
 
-    @Test func discreteCodesGiveHeadsScoresSummingToOne() throws {
+    @Test func discreteCodesScoreNodesBySoftmaxOfCodesUniqueToPositives() throws {
         let analysis = CircuitAnalysis(model: try Self.singleHeadModel(), seed: 4)
         let result = try analysis.run(.saeCodes, task: "known", pairs: Self.pairs + Self.pairs)
         #expect(result.method == "sae-codes")
         #expect(result.nodes.map(\.id) == ["a0.h0", "a0.h1", "m0", "a1.h0", "a1.h1", "m1"])
-        let heads = result.nodes.filter { $0.head != nil }
-        #expect(abs(heads.map(\.score).reduce(0, +) - 1) <= 1e-9)
-        #expect(heads.allSatisfy { $0.score > 0 && $0.score <= 1 })
-        #expect(result.nodes.filter { $0.head == nil }.allSatisfy { $0.score == 0 })
+        // A softmax over every node (heads and MLPs); every node but a1.h0 writes the same output on
+        // clean and corrupted prompts, so it has no code unique to positives and they all tie.
+        #expect(abs(result.nodes.map(\.score).reduce(0, +) - 1) <= 1e-9)
+        #expect(result.nodes.allSatisfy { $0.score > 0 && $0.score <= 1 })
+        let others = result.nodes.filter { $0.id != "a1.h0" }.map(\.score)
+        #expect(Set(others).count == 1)
+        #expect(result.nodes.first { $0.id == "a1.h0" }!.score >= others[0])
         #expect(result.edges.map(\.id) == CircuitGraph(layers: 2, heads: 2).edgeIDs)
         #expect(result.edges.allSatisfy { $0.score >= 0 })
         #expect(abs(result.cleanMetric - Self.mean { Self.metric(3 / $0) }) <= Self.tolerance)
