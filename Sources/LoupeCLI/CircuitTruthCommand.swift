@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LoupeAnalysis
 import LoupeFindings
-import LoupeModel
 
 /// `loupe circuit-truth`: establishes a task's reference circuit by exhaustive node ablation and
 /// greedy pruning, and writes it as a ground-truth file for `loupe circuit --ground-truth`.
@@ -17,11 +16,7 @@ struct CircuitTruthCommand: ParsableCommand {
             "drops", "command"}.
             """)
 
-    @Option(help: "A Hugging Face GPT-2 model directory (config.json, model.safetensors, tokenizer).")
-    var model: String
-
-    @Option(help: "A toy-world task name or a JSON Lines task file.")
-    var task: String
+    @OptionGroup var circuit: CircuitTaskOptions
 
     @Option(help: "The ground-truth JSON file to write.")
     var output: String
@@ -31,15 +26,6 @@ struct CircuitTruthCommand: ParsableCommand {
 
     @Option(help: "Normalised logit difference the circuit must keep while nodes are pruned.")
     var keep: Double = 0.9
-
-    @Flag(help: "Put the beginning-of-sequence token (<|endoftext|>) before each prompt of a task file.")
-    var prependBos = false
-
-    @Option(help: "Pairs drawn for a toy task.")
-    var examples: Int = 64
-
-    @Option(help: "Seed of the toy task's pairs.")
-    var seed: UInt64 = 1
 
     @OptionGroup var progress: ProgressOptions
 
@@ -58,20 +44,18 @@ struct CircuitTruthCommand: ParsableCommand {
             throw ValidationError("--ablation must be one of \(CircuitAblation.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard keep > 0, keep <= 1 else { throw ValidationError("--keep must be in (0, 1]") }
-        guard examples >= 1 else { throw ValidationError("--examples must be positive") }
     }
 
     func run() throws {
-        let directory = URL(fileURLWithPath: model)
-        let gpt2 = try GPT2Model.load(directory: directory)
-        let pairs = try CircuitTask.pairs(task, model: gpt2, modelDirectory: directory, examples: examples, seed: seed, prependBOS: prependBos)
+        let (gpt2, pairs) = try circuit.load()
         let ablator = try CircuitAblator(analysis: CircuitAnalysis(model: gpt2), pairs: pairs, ablation: CircuitAblation(rawValue: ablation)!)
         let line = ProgressLine("pruning", total: ablator.analysis.graph.nodes.count, unit: "nodes", quiet: progress.quiet)
         let nodes = try CircuitTruthSearch.search(ablator: ablator, keep: keep, progress: { line.update($0) })
         line.finish()
         let evidence = try CircuitTruthSearch.evidence(of: nodes, ablator: ablator)
-        var command = "loupe circuit-truth --model \(model) --task \(task) --output \(output) --ablation \(ablation) --keep \(keep) --examples \(examples) --seed \(seed)"
-        if prependBos { command += " --prepend-bos" }
+        var command = "loupe circuit-truth --model \(circuit.model) --task \(circuit.task) --output \(output) --ablation \(ablation)"
+            + " --keep \(keep) --examples \(circuit.examples) --seed \(circuit.seed)"
+        if circuit.prependBos { command += " --prepend-bos" }
         let file = TruthFile(
             nodes: nodes.map(\.id), edges: [], faithfulness: evidence.faithfulness, completeness: evidence.completeness,
             drops: evidence.drops, command: command)
