@@ -40,6 +40,8 @@ struct CircuitStep {
         var methods: [CircuitMethodFindings] = []
         for method in spec.methods {
             var result = try analysis.run(method, task: task.task, pairs: pairs)
+            // Wall time goes to the build's progress only: findings and site stay byte-identical across runs.
+            context.note(step, "circuit \(task.task), \(method.rawValue): \(String(format: "%.2f", result.seconds)) s")
             var roc: [[Double]] = []
             if let truth {
                 result = truth.scoring(result)
