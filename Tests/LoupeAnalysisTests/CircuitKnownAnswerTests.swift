@@ -159,17 +159,17 @@ struct CircuitKnownAnswerTests {
         }
     }
 
-    @Test func discreteCodesGiveHeadsScoresSummingToOne() throws {
+    @Test func discreteCodesGiveNodeScoresSummingToOne() throws {
         let analysis = CircuitAnalysis(model: try Self.singleHeadModel(), seed: 4)
         let result = try analysis.run(.saeCodes, task: "known", pairs: Self.pairs + Self.pairs)
         #expect(result.method == "sae-codes")
         #expect(result.nodes.map(\.id) == ["a0.h0", "a0.h1", "m0", "a1.h0", "a1.h1", "m1"])
-        let heads = result.nodes.filter { $0.head != nil }
-        #expect(abs(heads.map(\.score).reduce(0, +) - 1) <= 1e-9)
-        #expect(heads.allSatisfy { $0.score > 0 && $0.score <= 1 })
-        #expect(result.nodes.filter { $0.head == nil }.allSatisfy { $0.score == 0 })
+        // Every node (heads and, beyond the original method, MLPs) gets a code: the scores are a softmax over nodes.
+        #expect(abs(result.nodes.map(\.score).reduce(0, +) - 1) <= 1e-9)
+        #expect(result.nodes.allSatisfy { $0.score > 0 && $0.score <= 1 })
         #expect(result.edges.map(\.id) == CircuitGraph(layers: 2, heads: 2).edgeIDs)
         #expect(result.edges.allSatisfy { $0.score >= 0 })
+        #expect(result.edges.filter { $0.sender == "input" || $0.receiver == "logits" }.allSatisfy { $0.score == 0 })
         #expect(abs(result.cleanMetric - Self.mean { Self.metric(3 / $0) }) <= Self.tolerance)
     }
 
