@@ -46,7 +46,7 @@ public struct CircuitAnalysis: Sendable {
     /// Seed of the methods that draw random numbers (`sae-codes`).
     public var seed: UInt64
     /// Largest number of activation values (rows × width) a batch may hold per sender or receiver.
-    public var batchBudget = 1 << 24
+    public var batchBudget = 1 << 26
 
     public init(model: GPT2Model, igSteps: Int = 5, seed: UInt64 = 1) {
         self.model = model
