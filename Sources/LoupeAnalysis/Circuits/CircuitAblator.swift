@@ -9,7 +9,8 @@ import LoupeToyWorld
 /// A knocked-out node's activation (a head's slice of `attn.hook_z`, an MLP's `hook_mlp_out`) is
 /// replaced at every position by: its mean over the corrupted prompts of the same length (`mean`),
 /// its value on the next pair's corrupted prompt of the same length (`resample`), or zero (`zero`).
-public struct CircuitAblator {
+/// Each set of knocked-out nodes is measured once: methods whose rankings share prefixes share runs.
+public final class CircuitAblator {
     /// The analysis whose model and graph are used.
     public let analysis: CircuitAnalysis
     /// How nodes are knocked out.
@@ -21,6 +22,8 @@ public struct CircuitAblator {
     /// Per batch: the replacement values of every node's hook, by hook name (shapes of the hook for the batch).
     private var replacements: [[String: Tensor]] = []
     private let pairCount: Int
+    /// The metric of every set of knocked-out nodes measured so far.
+    private var measured: [Set<CircuitNode>: Double] = [:]
     private static let final = "ln_final.hook_normalized"
 
     /// Prepares the replacement values for `pairs`.
@@ -73,6 +76,7 @@ public struct CircuitAblator {
 
     /// Mean metric over the pairs with every node of `knockedOut` replaced.
     public func metric(knockingOut knockedOut: Set<CircuitNode>) throws -> Double {
+        if let known = measured[knockedOut] { return known }
         let model = analysis.model
         var total = 0.0
         for (index, batch) in batches.enumerated() {
@@ -83,6 +87,7 @@ public struct CircuitAblator {
             let run = try model.forward(batch.clean, ForwardRequest(cache: [Self.final], interventions: interventions, computeLogits: false))
             total += batch.metrics(finalNormalized: run.cache[Self.final]!).reduce(0, +)
         }
+        measured[knockedOut] = total / Double(pairCount)
         return total / Double(pairCount)
     }
 
