@@ -12,8 +12,8 @@ struct PreimageCommand: ParsableCommand {
         abstract: "Find the corpus positions whose activation at a hook is nearest a query's; write JSON.",
         discussion: """
             The corpus (.txt: one document per line; .jsonl: {"text": ...}) is cut into windows of --context tokens \
-            (with --prepend-bos: the BOS token and up to context − 1 document tokens); every non-BOS position is a \
-            candidate. Its activations are stored once under --store (default .loupe-store/ beside the corpus) and \
+            (with --prepend-bos: the BOS token and up to context − 1 document tokens); every position whose token is \
+            not the BOS (<|endoftext|>) is a candidate. Its activations are stored once under --store (default .loupe-store/ beside the corpus) and \
             reused while model, corpus, context, BOS and hook stay the same. The query file is tokenised whole, like \
             `loupe tokenize`. Distances: l2 = ‖q − z‖ / ‖q‖, cosine = 1 − cos(q, z). Writes {"hook", "head", \
             "distance", "epsilon", "query": {"tokens", "position"}, "candidates", "inside", "neighbours": \
@@ -97,7 +97,8 @@ struct PreimageCommand: ParsableCommand {
         line?.finish()
 
         let method = PreimageDistance(rawValue: distance)!
-        let matches = try PreimageSearch.run(store: activations, query: query, distance: method, k: k, epsilon: epsilon)
+        let matches = try PreimageSearch.run(store: activations, query: query, distance: method, k: k, epsilon: epsilon,
+            excluding: tokenizer.id(for: "<|endoftext|>"))
         let result = PreimageResult(
             matches: matches, query: query, distance: method, epsilon: epsilon, corpus: documents, tokenizer: tokenizer,
             windowStride: contextLength - (bos == nil ? 0 : 1))

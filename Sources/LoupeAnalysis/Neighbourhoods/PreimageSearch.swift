@@ -16,7 +16,7 @@ public struct PreimageHit: Sendable, Equatable {
 
 /// What a preimage search found over a whole store.
 public struct PreimageMatches: Sendable, Equatable {
-    /// Non-special rows compared.
+    /// Rows compared (neither a prepended BOS nor the excluded token).
     public var candidates: Int
     /// Candidates with a distance of at most ε (exact).
     public var inside: Int
@@ -24,7 +24,8 @@ public struct PreimageMatches: Sendable, Equatable {
     public var nearest: [PreimageHit]
 }
 
-/// Exact nearest neighbours of a query row among every non-special row of an activation store.
+/// Exact nearest neighbours of a query row among the rows of an activation store that are neither a
+/// prepended BOS nor a token equal to the excluded id (the BOS id, wherever it occurs).
 ///
 /// The store is read one chunk (`[R, W]`) at a time. For each chunk, `q·z` and `‖z‖²` over the site's
 /// columns come from single-precision BLAS (`Tensor.rowProducts`), giving each row an approximate
@@ -33,9 +34,10 @@ public struct PreimageMatches: Sendable, Equatable {
 /// could reach the current `k`-th best exact distance or straddles ε; every other row is decided by its
 /// interval. So `nearest` and `inside` equal a float64 brute-force search over the same rows.
 public enum PreimageSearch {
-    /// Searches `store` around `query` with `k` ≥ 1 neighbours and `epsilon` ≥ 0.
+    /// Searches `store` around `query` with `k` ≥ 1 neighbours and `epsilon` ≥ 0; rows holding token
+    /// `excluding` are not candidates.
     public static func run(
-        store: ActivationStore, query: PreimageQuery, distance: PreimageDistance, k: Int, epsilon: Double
+        store: ActivationStore, query: PreimageQuery, distance: PreimageDistance, k: Int, epsilon: Double, excluding: Int?
     ) throws -> PreimageMatches {
         guard k >= 1 else { throw PreimageError.invalidSetting(name: "k", reason: "must be at least 1, got \(k)") }
         guard epsilon >= 0 && epsilon.isFinite else {
@@ -46,14 +48,14 @@ public enum PreimageSearch {
         guard width == site.rowWidth else {
             throw CorpusError.corruptStore(path: store.directory.path, reason: "hook '\(site.hook)' rows hold \(width) values, the model gives \(site.rowWidth)")
         }
-        var scorer = RowScorer(query: query.activation.map(Double.init), distance: distance)
+        var scorer = PreimageScorer(query: query.activation.map(Double.init), distance: distance)
         var nearest: [PreimageHit] = []
         var candidates = 0
         var inside = 0
         try store.forEachChunk(hook: site.hook) { chunk in
             let (dots, norms) = chunk.activations.rowProducts(with: query.activation, columns: site.columns)
             chunk.activations.scalars.withUnsafeBufferPointer { values in
-                for row in 0..<chunk.rowCount where !chunk.special[row] {
+                for row in 0..<chunk.rowCount where !chunk.special[row] && chunk.tokens[row] != excluding {
                     candidates += 1
                     let bounds = scorer.bounds(dot: Double(dots[row]), squaredNorm: Double(norms[row]))
                     let threshold = nearest.count < k ? Double.infinity : nearest[k - 1].distance
@@ -87,7 +89,7 @@ public enum PreimageSearch {
 }
 
 /// Distances from one query row `q` (`[w]`, in double precision) to candidate rows.
-private struct RowScorer {
+struct PreimageScorer {
     let query: [Double]
     let distance: PreimageDistance
     /// `‖q‖²` and `‖q‖`.
