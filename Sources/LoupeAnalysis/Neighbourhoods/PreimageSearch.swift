@@ -48,7 +48,7 @@ public enum PreimageSearch {
         guard width == site.rowWidth else {
             throw CorpusError.corruptStore(path: store.directory.path, reason: "hook '\(site.hook)' rows hold \(width) values, the model gives \(site.rowWidth)")
         }
-        var scorer = PreimageScorer(query: query.activation.map(Double.init), distance: distance)
+        let scorer = PreimageScorer(query: query.activation.map(Double.init), distance: distance)
         var nearest: [PreimageHit] = []
         var candidates = 0
         var inside = 0
