@@ -28,6 +28,19 @@ enum BLAS {
         cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
     }
 
+    /// `y = A · x` with `A` `[m, n]` (row stride `lda`), `x` `[n]`, `y` `[m]`.
+    @inline(__always)
+    static func sgemv(m: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
+    }
+
+    /// `x · y` over `n` contiguous values.
+    @inline(__always)
+    static func sdot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+
     /// Number of threads OpenBLAS uses.
     static var threadCount: Int { Int(openblas_get_num_threads()) }
 }
