@@ -5,23 +5,11 @@ import LoupeModel
 /// A 64-bit FNV-1a fingerprint of a report's inputs (spec, model, tokenizer, corpus and
 /// dictionary files), naming the cached findings of a build with exactly these inputs.
 struct InputFingerprint {
-    private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-
-    /// Mixes in `bytes`.
-    mutating func add(_ bytes: Data) {
-        var h = hash
-        bytes.withUnsafeBytes { raw in
-            for byte in raw.bindMemory(to: UInt8.self) {
-                h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-            }
-        }
-        hash = h
-    }
+    private var hash = FNV1aHash()
 
     /// Mixes in a string (with a separator, so `ab`+`c` differs from `a`+`bc`).
     mutating func add(_ text: String) {
-        add(Data(text.utf8))
-        add(Data([0]))
+        hash.add(text)
     }
 
     /// Mixes in every regular file under `url` (or the file itself), in path order, with its name.
@@ -40,7 +28,7 @@ struct InputFingerprint {
         for file in files {
             add(file.lastPathComponent)
             do {
-                add(try Data(contentsOf: file, options: .alwaysMapped))
+                hash.add(try Data(contentsOf: file, options: .alwaysMapped))
             } catch {
                 throw BuildError(step: .cache, path: file.path, reason: "cannot read: \((error as NSError).localizedDescription)")
             }
@@ -48,7 +36,7 @@ struct InputFingerprint {
     }
 
     /// The fingerprint as 16 hex digits.
-    var hex: String { String(format: "%016llx", hash) }
+    var hex: String { hash.hex }
 
     /// The version tag mixed into every fingerprint: findings of another schema never match.
     static var tag: String { "loupe-findings-\(ReportFindings.currentSchemaVersion)" }

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeFindings
 import Testing
 @testable import LoupeReport
 
@@ -13,7 +14,7 @@ import Testing
     @Test func fnv1aOfKnownBytes() {
         // FNV-1a 64 of the empty input is its offset basis; of "a" a published value.
         #expect(InputFingerprint().hex == "cbf29ce484222325")
-        var a = InputFingerprint()
+        var a = FNV1aHash()
         a.add(Data("a".utf8))
         #expect(a.hex == "af63dc4c8601ec8c")
     }

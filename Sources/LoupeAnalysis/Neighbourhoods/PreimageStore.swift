@@ -41,18 +41,30 @@ public enum PreimageStore {
 
     /// The store folder's name for `inputs`: 16 hex digits (reads the model and corpus files).
     public static func fingerprint(_ inputs: Inputs) throws -> String {
-        var hash = FNV1a()
+        var hash = FNV1aHash()
         hash.add("loupe-preimage-store-1")
         for name in ModelFiles.all {
             let url = URL(fileURLWithPath: inputs.model).appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
             hash.add(name)
-            try hash.add(contentsOf: url)
+            try addContents(of: url, to: &hash)
         }
         hash.add("corpus")
-        try hash.add(contentsOf: URL(fileURLWithPath: inputs.corpus))
+        try addContents(of: URL(fileURLWithPath: inputs.corpus), to: &hash)
         hash.add("context \(inputs.contextLength) bos \(inputs.bos.map(String.init) ?? "none") hook \(inputs.hook)")
-        return String(format: "%016llx", hash.value)
+        return hash.hex
+    }
+
+    /// Mixes a file's length and contents into `hash`.
+    private static func addContents(of url: URL, to hash: inout FNV1aHash) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw PreimageError.unreadableFile(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        hash.add("\(data.count)")
+        hash.add(data)
     }
 
     /// The store for `inputs` under `root`, built first (tokenising `corpus`, cutting windows of
@@ -78,35 +90,5 @@ public enum PreimageStore {
             throw CorpusError.unwritableStore(path: url.path, reason: (error as NSError).localizedDescription)
         }
         return (store, true)
-    }
-}
-
-/// 64-bit FNV-1a over bytes.
-private struct FNV1a {
-    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
-
-    mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        var h = value
-        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        value = h
-    }
-
-    /// Mixes in a string and a separator, so `ab`+`c` differs from `a`+`bc`.
-    mutating func add(_ text: String) {
-        var bytes = Array(text.utf8)
-        bytes.append(0)
-        bytes.withUnsafeBytes { add($0) }
-    }
-
-    /// Mixes in a file's length and contents.
-    mutating func add(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw PreimageError.unreadableFile(path: url.path, reason: (error as NSError).localizedDescription)
-        }
-        add("\(data.count)")
-        data.withUnsafeBytes { add($0) }
     }
 }
