@@ -118,6 +118,34 @@ struct CorpusStoreTests {
         #expect(pieces == windows.count)
     }
 
+    @Test func storeWrittenFromRawChunksReadsBackAsGiven() throws {
+        let dir = try CorpusTemporaryDirectory()
+        var rng = SeededRandom(seed: 4)
+        // Two chunks of windows of stride 3 with a BOS row first: documents 0–1, then document 2.
+        func chunk(documents: [Int]) throws -> ActivationChunk {
+            let rows = documents.count * 4
+            var activations = Tensor(shape: [rows, 5])
+            for index in 0..<activations.count { activations.scalars[index] = rng.nextNormal() }
+            return try ActivationChunk(
+                activations: activations, documents: documents.flatMap { Array(repeating: $0, count: 4) },
+                positions: documents.flatMap { _ in [-1, 0, 1, 2] }, tokens: documents.flatMap { _ in [9, 1, 2, 3] },
+                special: documents.flatMap { _ in [true, false, false, false] }, windowStride: 3)
+        }
+        let chunks = [try chunk(documents: [0, 1]), try chunk(documents: [2])]
+        var next = chunks.makeIterator()
+        let store = try ActivationStore.write(hook: "blocks.0.hook_resid_post", width: 5, windowStride: 3, bos: 9, directory: dir.url) { next.next() }
+        #expect(store.hooks == ["blocks.0.hook_resid_post"])
+        #expect(store.manifest.chunkRows == [8, 4])
+        #expect((store.manifest.documents, store.manifest.windows, store.manifest.rows, store.manifest.tokens) == (3, 3, 12, 9))
+        #expect(store.manifest.bos == 9)
+        for index in chunks.indices {
+            #expect(try ActivationStore(directory: dir.url).chunk(index, hook: "blocks.0.hook_resid_post") == chunks[index])
+        }
+        #expect(throws: CorpusError.self) {
+            try ActivationStore.write(hook: "h", width: 4, windowStride: 3, bos: nil, directory: dir.url) { chunks.first }
+        }
+    }
+
     @Test func storeErrorsNameTheProblem() throws {
         let fixture = try CorpusFixture()
         let windows = try fixture.tokens.windows(contextLength: 12)

@@ -194,9 +194,51 @@ public struct ActivationStore: Sendable {
             cursor = end
         }
         try writer.flush()
+        return try finish(
+            writer, directory: directory, windowStride: stride, bos: bos, documents: Set(windows.map(\.document)).count,
+            windows: windows.count)
+    }
+
+    /// Writes a one-hook store from chunks the caller already holds (rows no model sweep here
+    /// produced: imported activations, or synthetic rows for benchmarks), in the layout `build` writes.
+    ///
+    /// `nextChunk()` gives the chunks in order and nil after the last; each becomes one chunk file, so
+    /// it must hold whole windows of `windowStride` document tokens, rows of `width` values and that
+    /// `windowStride`. The manifest counts the distinct documents and windows (document, position /
+    /// `windowStride`) of non-special rows. Earlier store files in `directory` are replaced as by `build`.
+    @discardableResult
+    public static func write(
+        hook: String, width: Int, windowStride: Int, bos: Int?, directory: URL, nextChunk: () throws -> ActivationChunk?
+    ) throws -> ActivationStore {
+        guard width > 0 else { throw CorpusError.invalidStoreOption(name: "width", reason: "must be positive, got \(width)") }
+        try prepare(directory)
+        var writer = ChunkWriter(directory: directory, hooks: [hook])
+        writer.widths = [width]
+        var documents = Set<Int>()
+        var windows = Set<SIMD2<Int>>()
+        while let chunk = try nextChunk() {
+            guard chunk.activations.shape[1] == width, chunk.windowStride == windowStride, chunk.rowCount > 0 else {
+                throw CorpusError.invalidChunk(
+                    reason: "chunk \(writer.chunkRows.count) holds \(chunk.rowCount) rows of \(chunk.activations.shape[1]) values with window stride \(chunk.windowStride); the store needs at least one row of \(width) values, stride \(windowStride)")
+            }
+            for row in 0..<chunk.rowCount where !chunk.special[row] {
+                documents.insert(chunk.documents[row])
+                windows.insert(SIMD2(chunk.documents[row], chunk.positions[row] / windowStride))
+            }
+            writer.append(chunk)
+            try writer.flush()
+        }
+        guard writer.totalRows > 0 else { throw CorpusError.invalidWindows(reason: "there are no rows") }
+        return try finish(writer, directory: directory, windowStride: windowStride, bos: bos, documents: documents.count, windows: windows.count)
+    }
+
+    /// Writes the manifest of the chunks `writer` wrote (last, so an interrupted store has none) and opens the store.
+    private static func finish(
+        _ writer: ChunkWriter, directory: URL, windowStride: Int, bos: Int?, documents: Int, windows: Int
+    ) throws -> ActivationStore {
         let manifest = ActivationStoreManifest(
-            format: ActivationStoreManifest.formatName, version: 1, hooks: hookNames, widths: writer.widths,
-            windowStride: stride, bos: bos, documents: Set(windows.map(\.document)).count, windows: windows.count,
+            format: ActivationStoreManifest.formatName, version: 1, hooks: writer.hooks, widths: writer.widths,
+            windowStride: windowStride, bos: bos, documents: documents, windows: windows,
             rows: writer.totalRows, tokens: writer.totalTokens, chunkRows: writer.chunkRows)
         let url = directory.appendingPathComponent("manifest.json")
         do {
@@ -308,6 +350,16 @@ private struct ChunkWriter {
             }
             totalTokens += window.documentTokenCount
         }
+    }
+
+    /// Appends the rows of a one-hook chunk as they are.
+    mutating func append(_ chunk: ActivationChunk) {
+        buffers[0].append(contentsOf: chunk.activations.scalars)
+        documents.append(contentsOf: chunk.documents.map { Int32(truncatingIfNeeded: $0) })
+        positions.append(contentsOf: chunk.positions.map { Int32(truncatingIfNeeded: $0) })
+        tokens.append(contentsOf: chunk.tokens.map { Int32(truncatingIfNeeded: $0) })
+        special.append(contentsOf: chunk.special.map { $0 ? 1 : 0 })
+        totalTokens += chunk.special.filter { !$0 }.count
     }
 
     mutating func flush() throws {
