@@ -8,7 +8,8 @@ import LoupeModel
 /// raw sgemm rate, and training-step throughput at the demo and GPT-2-small shapes (PyTorch's
 /// figures with `--peer FILE` / `--peer-train FILE`, the outputs of `Tools/bench_torch.py` and
 /// `Tools/bench_torch_train.py`).
-/// `--circuits` adds the wall time of every circuit method (see `CircuitBenchmark`). `--breakdown` adds
+/// `--circuits` adds the wall time of every circuit method (see `CircuitBenchmark`), `--preimage` the
+/// retrieval benchmark (see `PreimageBenchmark`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
 /// the time of each kernel at this shape. Prints human-readable lines and one JSON line with every figure.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -137,6 +138,28 @@ if arguments.contains("--circuits") {
     for (index, method) in CircuitMethod.allCases.enumerated() {
         figures["circuit_gpt2_small_\(method.rawValue)_seconds"] = rows.last!.seconds[index]
     }
+}
+
+if arguments.contains("--preimage") {
+    FileHandle.standardError.write("preimage benchmark…\n".data(using: .utf8)!)
+    let r = try PreimageBenchmark().run(model: model, demoModel: URL(fileURLWithPath: "Reports/demo/model"))
+    func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+    print("memory bandwidth (sum of 1 GiB, best of 3): \(f(r.bandwidthOneCore, 1)) GB/s on one core, \(f(r.bandwidthAllCores, 1)) GB/s on all cores")
+    print("preimage, synthetic store \(r.syntheticRows) × 768 (\(f(Double(r.syntheticBytes) / 1e9)) GB, written in \(f(r.syntheticWriteSeconds, 1)) s), k 20, ε 0.1:")
+    print("  l2: first query (store evicted from the page cache) \(f(r.firstL2Seconds)) s, median of 3 from the cache \(f(r.l2Seconds)) s; inside \(r.inside.l2) (100 planted)")
+    print("  cosine: median of 3 from the cache \(f(r.cosineSeconds)) s; inside \(r.inside.cosine)")
+    print("  bound (store bytes / all-core bandwidth) \(f(r.boundSeconds)) s; l2 / bound \(f(r.l2Seconds / r.boundSeconds, 1))×, cosine / bound \(f(r.cosineSeconds / r.boundSeconds, 1))×")
+    print("preimage, demo store (4000 toy-world documents, context 64 with BOS, blocks.2.hook_resid_post, \(r.demoRows) rows): build \(f(r.demoBuildSeconds)) s, search median of 5 l2 \(f(r.demoL2Seconds, 3)) s, cosine \(f(r.demoCosineSeconds, 3)) s")
+    figures["memory_bandwidth_one_core_gb_per_second"] = r.bandwidthOneCore
+    figures["memory_bandwidth_gb_per_second"] = r.bandwidthAllCores
+    figures["preimage_synthetic_store_bytes"] = Double(r.syntheticBytes)
+    figures["preimage_synthetic_first_l2_seconds"] = r.firstL2Seconds
+    figures["preimage_synthetic_l2_seconds"] = r.l2Seconds
+    figures["preimage_synthetic_cosine_seconds"] = r.cosineSeconds
+    figures["preimage_synthetic_bound_seconds"] = r.boundSeconds
+    figures["preimage_demo_build_seconds"] = r.demoBuildSeconds
+    figures["preimage_demo_l2_seconds"] = r.demoL2Seconds
+    figures["preimage_demo_cosine_seconds"] = r.demoCosineSeconds
 }
 
 if let peerTokensPerSecond {
