@@ -144,7 +144,12 @@ public struct SafetensorsFile: Sendable {
         let values = data.withUnsafeBytes { raw -> [Float] in
             let base = raw.baseAddress! + (start - data.startIndex)
             return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                for i in 0..<count { out[i] = Self.float(at: base, index: i, dtype: entry.dtype) }
+                if entry.dtype == .f32 && Self.littleEndianHost {
+                    // Little-endian F32 is already the host's layout of Float: one copy.
+                    if count > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: base, byteCount: 4 * count) }
+                } else {
+                    for i in 0..<count { out[i] = Self.float(at: base, index: i, dtype: entry.dtype) }
+                }
                 initialized = count
             }
         }
@@ -176,6 +181,9 @@ public struct SafetensorsFile: Sendable {
             }
         }
     }
+
+    /// Whether this machine stores numbers little-endian, as safetensors files do.
+    private static let littleEndianHost = 1.littleEndian == 1
 
     @inline(__always)
     private static func float(at base: UnsafeRawPointer, index i: Int, dtype: SafetensorsDType) -> Float {
