@@ -91,3 +91,17 @@ public struct PreimageNeighbour: Codable, Sendable, Equatable {
         self.text = text
     }
 }
+
+/// One thing the samples inside ε have in common that the samples outside do not (an entry of a
+/// neighbourhood's `shared` list): a short sentence and how many samples on each side hold it.
+public struct SharedStatement: Codable, Sendable, Equatable {
+    /// The property, e.g. `the token 2 before the matched one is “ a”` or `the count is 3`.
+    public var statement: String
+    /// Its support, exactly `"29 of 31 inside ε; 4 of 33 outside"`.
+    public var support: String
+
+    public init(statement: String, support: String) {
+        self.statement = statement
+        self.support = support
+    }
+}
