@@ -26,6 +26,8 @@ struct CircuitCommand: ParsableCommand {
     @Option(help: "Interpolation steps of eap-ig.")
     var igSteps: Int = 5
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(help: "A known circuit ({\"nodes\": [...], \"edges\": [...]}) to score the method against (ROC AUC).")
     var groundTruth: String?
 
@@ -38,7 +40,12 @@ struct CircuitCommand: ParsableCommand {
         let (gpt2, pairs) = try circuit.load()
         let analysis = CircuitAnalysis(model: gpt2, igSteps: igSteps, seed: circuit.seed)
         let truth = try groundTruth.map { try CircuitGroundTruth.load(url: URL(fileURLWithPath: $0), graph: analysis.graph) }
-        var result = try analysis.run(CircuitMethod(rawValue: method)!, task: circuit.task, pairs: pairs)
+        var line: ProgressLine?
+        var result = try analysis.run(CircuitMethod(rawValue: method)!, task: circuit.task, pairs: pairs) { done, total in
+            if line == nil { line = ProgressLine(method, total: total, quiet: progress.quiet) }
+            line?.update(done)
+        }
+        line?.finish()
         if let truth { result = truth.scoring(result) }
         let data = try JSONWriter.encode(result, layout: .pretty)
         do {

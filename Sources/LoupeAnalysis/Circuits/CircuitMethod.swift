@@ -56,16 +56,20 @@ public struct CircuitAnalysis: Sendable {
     }
 
     /// The scores `method` gives the nodes (and edges) of `graph` on `pairs`, with the clean and
-    /// corrupted metrics and the method's wall time. `task` names the task in the result.
-    public func run(_ method: CircuitMethod, task: String, pairs: [TaskExample]) throws -> CircuitMethodResult {
+    /// corrupted metrics and the method's wall time. `task` names the task in the result. `progress`
+    /// receives (done, total) in the method's own units: patched nodes per batch, batches of pairs,
+    /// or dictionary training steps.
+    public func run(
+        _ method: CircuitMethod, task: String, pairs: [TaskExample], progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) throws -> CircuitMethodResult {
         guard !pairs.isEmpty else { throw CircuitError.invalidInput(reason: "the task has no prompt pair") }
         guard igSteps >= 1 else { throw CircuitError.invalidInput(reason: "--ig-steps must be at least 1") }
         let start = Date()
         let scores: CircuitScores
         switch method {
-        case .patching: scores = try NodePatching(analysis: self).scores(pairs)
-        case .attribution, .eap, .eapIG: scores = try GradientAttribution(analysis: self, method: method).scores(pairs)
-        case .saeCodes: scores = try DiscreteCodes(analysis: self).scores(pairs)
+        case .patching: scores = try NodePatching(analysis: self).scores(pairs, progress: progress)
+        case .attribution, .eap, .eapIG: scores = try GradientAttribution(analysis: self, method: method).scores(pairs, progress: progress)
+        case .saeCodes: scores = try DiscreteCodes(analysis: self).scores(pairs, progress: progress)
         }
         let seconds = Date().timeIntervalSince(start)
         return result(scores, task: task, method: method, pairs: pairs.count, seconds: seconds)

@@ -45,8 +45,8 @@ struct CodeDictionary {
     }
 
     /// Full-batch Adam on `rows` for `steps` steps of loss `mean((x̂ − x)²) + sparsity · mean_rows(Σ_f f)`,
-    /// decoder rows renormalised after each step.
-    mutating func train(rows: [[Float]], sparsity: Float, steps: Int, learningRate: Float) throws {
+    /// decoder rows renormalised after each step; `stepDone` is called after each step with its number.
+    mutating func train(rows: [[Float]], sparsity: Float, steps: Int, learningRate: Float, stepDone: (Int) -> Void) throws {
         let (n, c, f) = (rows.count, preBias.count, encoderBias.count)
         let x = try Tensor(shape: [n, c], scalars: rows.flatMap { $0 })
         let parameters: [WritableKeyPath<CodeDictionary, Tensor>] = [\.encoder, \.encoderBias, \.decoder, \.preBias]
@@ -79,6 +79,7 @@ struct CodeDictionary {
                 self[keyPath: path].adamWUpdate(gradient: gradients[index], m: &firstMoments[index], v: &secondMoments[index], adam)
             }
             normaliseDecoder()
+            stepDone(step)
         }
     }
 

@@ -25,7 +25,7 @@ struct DiscreteCodes {
     var trainingPrompts = 10
 
     /// Head scores (softmax of codes unique to positives) and head-to-head edge scores.
-    func scores(_ pairs: [TaskExample]) throws -> CircuitScores {
+    func scores(_ pairs: [TaskExample], progress: (Int, Int) -> Void) throws -> CircuitScores {
         let graph = analysis.graph
         let (heads, metrics) = try headOutputs(pairs)
         let count = Double(pairs.count)
@@ -36,7 +36,7 @@ struct DiscreteCodes {
         for i in order.indices.dropLast() { order.swapAt(i, i + rng.nextInt(below: order.count - i)) }
         let training = order.prefix(trainingPrompts).flatMap { prompts[$0] }
         var dictionary = CodeDictionary(width: analysis.model.config.width, features: features, rng: &rng)
-        try dictionary.train(rows: training, sparsity: sparsity, steps: steps, learningRate: learningRate)
+        try dictionary.train(rows: training, sparsity: sparsity, steps: steps, learningRate: learningRate) { progress($0, steps) }
         let positiveCodes = try heads.positives.map { try dictionary.codes(of: $0) }
         let negativeCodes = try heads.negatives.map { try dictionary.codes(of: $0) }
 

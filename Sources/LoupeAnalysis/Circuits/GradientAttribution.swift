@@ -18,7 +18,7 @@ struct GradientAttribution {
     private static let final = "ln_final.hook_normalized"
 
     /// Per-pair means of the method's node (attribution) or edge scores and of the metrics.
-    func scores(_ pairs: [TaskExample]) throws -> CircuitScores {
+    func scores(_ pairs: [TaskExample], progress: (Int, Int) -> Void) throws -> CircuitScores {
         let config = analysis.model.config
         let graph = analysis.graph
         let edgeMethod = method != .attribution
@@ -26,12 +26,14 @@ struct GradientAttribution {
         var scores = CircuitScores(
             nodes: edgeMethod ? nil : [Double](repeating: 0, count: graph.nodes.count),
             edges: edgeMethod ? [Double](repeating: 0, count: graph.edges.count) : nil)
-        for batch in try analysis.batches(pairs, valuesPerToken: perToken) {
+        let batches = try analysis.batches(pairs, valuesPerToken: perToken)
+        for (index, batch) in batches.enumerated() {
             if edgeMethod {
                 try addEdgeScores(batch, to: &scores)
             } else {
                 try addNodeScores(batch, to: &scores)
             }
+            progress(index + 1, batches.count)
         }
         return scores.averaged(over: pairs.count)
     }

@@ -10,12 +10,15 @@ struct NodePatching {
     let analysis: CircuitAnalysis
 
     /// Per-pair means of every node's patching effect and of the metrics.
-    func scores(_ pairs: [TaskExample]) throws -> CircuitScores {
+    func scores(_ pairs: [TaskExample], progress: (Int, Int) -> Void) throws -> CircuitScores {
         let model = analysis.model
         let config = model.config
         var scores = CircuitScores(nodes: [Double](repeating: 0, count: analysis.graph.nodes.count))
         let final = "ln_final.hook_normalized"
-        for batch in try analysis.batches(pairs, valuesPerToken: config.width * (config.heads + 3 + config.layers)) {
+        let batches = try analysis.batches(pairs, valuesPerToken: config.width * (config.heads + 3 + config.layers))
+        let total = batches.count * analysis.graph.nodes.count
+        var done = 0
+        for batch in batches {
             let activationHooks = Set((0..<config.layers).flatMap { ["blocks.\($0).attn.hook_z", "blocks.\($0).hook_mlp_out"] })
             let residuals = (0..<config.layers).map { "blocks.\($0).hook_resid_pre" }
             let cleanRun = try model.forward(batch.clean, ForwardRequest(cache: Set(residuals + [final]), computeLogits: false))
@@ -31,6 +34,8 @@ struct NodePatching {
                     start: (node.layer, cleanRun.cache[residuals[node.layer]]!)))
                 let metrics = batch.metrics(finalNormalized: patched.cache[final]!)
                 scores.nodes![index] += zip(metrics, clean).reduce(0) { $0 + $1.0 - $1.1 }
+                done += 1
+                progress(done, total)
             }
         }
         return scores.averaged(over: pairs.count)
