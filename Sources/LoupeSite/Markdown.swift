@@ -8,8 +8,9 @@ import Foundation
 /// dropped (`CMARK_OPT_SAFE`); images that would load from another host are replaced by their alt text,
 /// so a page never makes a request.
 enum Markdown {
-    /// HTML for `markdown`, or `nil` if cmark could not parse or render it.
-    static func html(_ markdown: String) -> String? {
+    /// HTML for `markdown`, or `nil` if cmark could not parse or render it. With `droppingTitle`, a
+    /// level-1 heading that opens the document is left out (a page that embeds the text shows its own).
+    static func html(_ markdown: String, droppingTitle: Bool = false) -> String? {
         let options = CMARK_OPT_SAFE | CMARK_OPT_VALIDATE_UTF8
         let bytes = Array(markdown.utf8)
         let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
@@ -23,6 +24,11 @@ enum Markdown {
         defer { cmark_node_free(document) }
 
         inlineRemoteImages(in: document)
+        if droppingTitle, let first = cmark_node_first_child(document),
+           cmark_node_get_type(first) == CMARK_NODE_HEADING, cmark_node_get_heading_level(first) == 1 {
+            cmark_node_unlink(first)
+            cmark_node_free(first)
+        }
 
         guard let rendered = cmark_render_html(document, options) else { return nil }
         defer { free(rendered) }

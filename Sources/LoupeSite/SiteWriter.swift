@@ -221,7 +221,8 @@ final class SiteBuild: @unchecked Sendable {
 
     func renderSummary() throws {
         try write(Data(summaryMarkdown.utf8), to: SitePaths.summary, step: .renderSummary)
-        guard let html = Markdown.html(summaryMarkdown) else {
+        // The index shows the report's title as its own heading, so the summary's title is left out there.
+        guard let html = Markdown.html(summaryMarkdown, droppingTitle: true) else {
             throw SiteError.markdown(step: .renderSummary, path: root.appendingPathComponent(SitePaths.summary).path, reason: "cmark could not render the summary")
         }
         summaryHTML = html
