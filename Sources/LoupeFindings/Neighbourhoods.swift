@@ -1,9 +1,171 @@
-/// The findings section of the InversionView analysis: for chosen hook sites, heads and positions, the inputs whose activations lie within ε of a query activation, decoded and re-measured.
+/// The findings section of the InversionView analysis: for chosen hook sites, heads and positions, the
+/// corpus positions whose activations lie nearest a query activation (retrieved) and the inputs an
+/// inversion decoder samples for it (decoded), every distance measured by running the model.
 ///
-/// A report without this analysis has no section (`ReportFindings.neighbourhoods` is `nil`); the section
-/// grows its fields with the analysis that fills it, and `ReportFindings.currentSchemaVersion` with them.
+/// A report without this analysis has no section (`ReportFindings.neighbourhoods` is `nil`).
 public struct NeighbourhoodFindings: Codable, Sendable, Equatable {
-    public init() {}
+    /// `l2` (`‖q − z‖₂ / ‖q‖₂`) or `cosine` (`1 − cos(q, z)`).
+    public var distance: String
+    /// The ε of every preimage `{x : D(f(x), q) ≤ ε}`.
+    public var epsilon: Double
+    /// The decoder that sampled the decoded lists.
+    public var decoder: DecoderSummary
+    /// One entry per site, in the spec's order.
+    public var sites: [NeighbourhoodSiteFindings]
+
+    public init(distance: String, epsilon: Double, decoder: DecoderSummary, sites: [NeighbourhoodSiteFindings]) {
+        self.distance = distance
+        self.epsilon = epsilon
+        self.decoder = decoder
+        self.sites = sites
+    }
+}
+
+/// The inversion decoder of a report: where it lives, how it was trained, how well it fits.
+public struct DecoderSummary: Codable, Sendable, Equatable {
+    /// The decoder directory, relative to the report.
+    public var path: String
+    /// Optimisation steps and examples (activation → input pairs) it was trained on.
+    public var steps: Int, examples: Int
+    /// Training loss (mean next-token cross-entropy) at evenly spaced steps, the last step last (`[≤ 100]`).
+    public var lossCurve: [LossPoint]
+    /// Mean cross-entropy per token on held-out pairs, over all sites.
+    public var heldOutLoss: Double
+
+    public init(path: String, steps: Int, examples: Int, lossCurve: [LossPoint], heldOutLoss: Double) {
+        self.path = path
+        self.steps = steps
+        self.examples = examples
+        self.lossCurve = lossCurve
+        self.heldOutLoss = heldOutLoss
+    }
+}
+
+/// One point of a training curve.
+public struct LossPoint: Codable, Sendable, Equatable {
+    public var step: Int
+    public var loss: Double
+
+    public init(step: Int, loss: Double) {
+        self.step = step
+        self.loss = loss
+    }
+}
+
+/// The neighbourhoods of one site: a hook, optionally one head of it.
+public struct NeighbourhoodSiteFindings: Codable, Sendable, Equatable {
+    /// The site's page folder name (`neighbourhoods/<slug>/`), e.g. `blocks.1.attn.hook_z.h2`.
+    public var slug: String
+    /// The TransformerLens hook name.
+    public var hook: String
+    /// The head, or nil for the whole row.
+    public var head: Int?
+    /// The decoder's held-out cross-entropy per token on pairs from this site.
+    public var decoderLoss: Double
+    /// Decoded samples inside ε over all samples of the site's queries.
+    public var insideFraction: Double
+    /// The site's queries, in the spec's order.
+    public var queries: [NeighbourhoodQuery]
+
+    public init(slug: String, hook: String, head: Int?, decoderLoss: Double, insideFraction: Double, queries: [NeighbourhoodQuery]) {
+        self.slug = slug
+        self.hook = hook
+        self.head = head
+        self.decoderLoss = decoderLoss
+        self.insideFraction = insideFraction
+        self.queries = queries
+    }
+}
+
+/// One query activation and its neighbourhood.
+public struct NeighbourhoodQuery: Codable, Sendable, Equatable {
+    /// The query's page name within its site (`q1`, `q2`, …).
+    public var id: String
+    /// How the query was chosen, e.g. `text`, `top example 1 of feature 12 (blocks.2.hook_resid_post)`,
+    /// `ioi prompt 2, position −1`.
+    public var origin: String
+    /// Display strings of the query's tokens (`[T]`, a prepended BOS included).
+    public var tokens: [String]
+    /// Index into `tokens` of the query position.
+    public var position: Int
+    /// For a head site: the query row of the head's attention pattern (`[position + 1]`, weights over
+    /// tokens 0…position); nil for other sites.
+    public var attention: [Double]?
+    /// Corpus positions compared, and those within ε.
+    public var candidates: Int, inside: Int
+    /// The nearest corpus positions, ascending by distance.
+    public var retrieved: [RetrievedNeighbour]
+    /// The decoder's samples, ascending by (re-measured) distance.
+    public var samples: [DecodedSample]
+    /// Samples inside ε over all samples.
+    public var insideFraction: Double
+    /// What the samples inside ε share that those outside do not.
+    public var shared: [SharedStatement]
+
+    public init(
+        id: String, origin: String, tokens: [String], position: Int, attention: [Double]?, candidates: Int, inside: Int,
+        retrieved: [RetrievedNeighbour], samples: [DecodedSample], insideFraction: Double, shared: [SharedStatement]
+    ) {
+        self.id = id
+        self.origin = origin
+        self.tokens = tokens
+        self.position = position
+        self.attention = attention
+        self.candidates = candidates
+        self.inside = inside
+        self.retrieved = retrieved
+        self.samples = samples
+        self.insideFraction = insideFraction
+        self.shared = shared
+    }
+}
+
+/// A retrieved corpus position, shown with its context.
+public struct RetrievedNeighbour: Codable, Sendable, Equatable {
+    /// 0-based document and token index within it (BOS not counted).
+    public var document: Int, position: Int
+    /// Display strings of the window's tokens up to and including the matched one (at most 12).
+    public var tokens: [String]
+    /// Distance to the query activation.
+    public var distance: Double
+
+    public init(document: Int, position: Int, tokens: [String], distance: Double) {
+        self.document = document
+        self.position = position
+        self.tokens = tokens
+        self.distance = distance
+    }
+}
+
+/// A decoded sample: an input the decoder generated for the query activation, run back through the model.
+public struct DecodedSample: Codable, Sendable, Equatable {
+    /// Token ids and their display strings (`[T]` each, a leading BOS included when the model sees one).
+    public var tokenIDs: [Int]
+    public var tokens: [String]
+    /// The position whose activation lies nearest the query's, and that distance (re-measured).
+    public var matchedPosition: Int
+    public var distance: Double
+    /// Per position, the distance of its activation to the query's (`[T]`; nil at a BOS).
+    public var positionDistances: [Double?]
+    /// Per position, `p(token | query activation) − p(token | reference activation)` under the decoder
+    /// (`[T]`, in [−1, 1]): how much the query activation made the decoder choose this token.
+    public var shading: [Double]
+    /// The sampling temperature and the activation-noise level it was drawn with.
+    public var temperature: Double, noise: Double
+
+    public init(
+        tokenIDs: [Int], tokens: [String], matchedPosition: Int, distance: Double, positionDistances: [Double?],
+        shading: [Double], temperature: Double, noise: Double
+    ) {
+        self.tokenIDs = tokenIDs
+        self.tokens = tokens
+        self.matchedPosition = matchedPosition
+        self.distance = distance
+        self.positionDistances = positionDistances
+        self.shading = shading
+        self.temperature = temperature
+        self.noise = noise
+    }
 }
 
 /// The nearest corpus positions to one query activation at one hook site (`loupe preimage`): the
