@@ -84,6 +84,9 @@ public struct NeighbourhoodQuery: Codable, Sendable, Equatable {
     /// How the query was chosen, e.g. `text`, `top example 1 of feature 12 (blocks.2.hook_resid_post)`,
     /// `ioi prompt 2, position −1`.
     public var origin: String
+    /// The atlas example the query is, when it was chosen as a feature's top example (the example's
+    /// page links here).
+    public var featureExample: FeatureExampleRef?
     /// Display strings of the query's tokens (`[T]`, a prepended BOS included).
     public var tokens: [String]
     /// Index into `tokens` of the query position.
@@ -103,11 +106,13 @@ public struct NeighbourhoodQuery: Codable, Sendable, Equatable {
     public var shared: [SharedStatement]
 
     public init(
-        id: String, origin: String, tokens: [String], position: Int, attention: [Double]?, candidates: Int, inside: Int,
-        retrieved: [RetrievedNeighbour], samples: [DecodedSample], insideFraction: Double, shared: [SharedStatement]
+        id: String, origin: String, featureExample: FeatureExampleRef?, tokens: [String], position: Int, attention: [Double]?,
+        candidates: Int, inside: Int, retrieved: [RetrievedNeighbour], samples: [DecodedSample], insideFraction: Double,
+        shared: [SharedStatement]
     ) {
         self.id = id
         self.origin = origin
+        self.featureExample = featureExample
         self.tokens = tokens
         self.position = position
         self.attention = attention
@@ -117,6 +122,20 @@ public struct NeighbourhoodQuery: Codable, Sendable, Equatable {
         self.samples = samples
         self.insideFraction = insideFraction
         self.shared = shared
+    }
+}
+
+/// One top example of an atlas feature: the dictionary's hook, the feature and the example's rank
+/// (0-based, as in `FeatureFindings.topExamples`).
+public struct FeatureExampleRef: Codable, Sendable, Equatable {
+    public var hook: String
+    public var feature: Int
+    public var example: Int
+
+    public init(hook: String, feature: Int, example: Int) {
+        self.hook = hook
+        self.feature = feature
+        self.example = example
     }
 }
 
