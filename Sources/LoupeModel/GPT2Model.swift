@@ -18,16 +18,22 @@ public struct ForwardRequest: Sendable {
     /// final layer norm (logits, or `ln_final.hook_normalized` cached) and takes interventions only at
     /// `hook_embed` and `hook_pos_embed` (gradients then treat the changed embeddings as the input).
     public var recordTape: Bool
+    /// A prefix slot (`[L, B, C]`): before block `l`, row 0 of every sequence's residual stream is
+    /// replaced by `prefix[l, b]`, so every later position attends to a key and value made from it
+    /// (how an inversion decoder is conditioned). Gradients of a recorded pass reach it
+    /// (`Gradients.prefix`); the replaced row's own earlier values get none.
+    public var prefix: Tensor?
 
     public init(
         cache: Set<String> = [], interventions: [Intervention] = [], computeLogits: Bool = true, recordTape: Bool = false,
-        start: (layer: Int, residual: Tensor)? = nil
+        start: (layer: Int, residual: Tensor)? = nil, prefix: Tensor? = nil
     ) {
         self.cache = cache
         self.interventions = interventions
         self.computeLogits = computeLogits
         self.recordTape = recordTape
         self.start = start
+        self.prefix = prefix
     }
 }
 
@@ -106,6 +112,12 @@ private struct ForwardPass {
         for sequence in tokens {
             if let bad = sequence.first(where: { $0 < 0 || $0 >= config.vocabularySize }) {
                 throw ModelError.tokenOutOfRange(id: bad, vocabularySize: config.vocabularySize)
+            }
+        }
+        if let prefix = request.prefix {
+            let expected = [config.layers, tokens.count, config.width]
+            guard prefix.shape == expected else {
+                throw ModelError.invalidInput(reason: "the prefix has shape \(prefix.shape), expected \(expected)")
             }
         }
         if let start = request.start {
@@ -201,11 +213,17 @@ private struct ForwardPass {
         } else {
             residual = try embeddings()
         }
-        if request.recordTape { tape = ForwardTape(config: config, tokens: tokens) }
+        if request.recordTape { tape = ForwardTape(config: config, tokens: tokens, prefixed: request.prefix != nil) }
 
         for layer in (request.start?.layer ?? 0)..<min(config.layers, lastLayer + 1) {
             let block = weights.blocks[layer]
             let prefix = "blocks.\(layer)."
+            if let slots = request.prefix {
+                for item in 0..<b {
+                    residual.scalars.replaceSubrange(
+                        (item * t * c)..<(item * t * c + c), with: slots.scalars[((layer * b + item) * c)..<((layer * b + item + 1) * c)])
+                }
+            }
             residual = try hook(prefix + "hook_resid_pre", residual)
             let residualIn = residual
             let ln1Pass = try residual.layerNormWithStatistics(

@@ -7,6 +7,8 @@ public struct Gradients: Sendable {
     public var parameters: GPT2Weights
     /// d(objective)/d(activation) by hook name.
     public var hooks: [String: Tensor]
+    /// d(objective)/d(prefix slot) `[L, B, C]` when the pass had one (`ForwardRequest.prefix`).
+    public var prefix: Tensor?
 }
 
 extension GPT2Weights {
@@ -26,7 +28,7 @@ extension GPT2Model {
         try checkBackward(tape: tape, gradient: logitsGradient, named: "logits", expectedLast: config.vocabularySize, hooks: hooks)
         var pass = BackwardPass(model: self, tape: tape, hooks: hooks, parameters: true)
         try pass.run(logitsGradient: logitsGradient)
-        return Gradients(parameters: pass.gradients!, hooks: pass.hookGradients)
+        return Gradients(parameters: pass.gradients!, hooks: pass.hookGradients, prefix: pass.prefixGradient)
     }
 
     /// Mean next-token cross-entropy of `inputs` against `targets` (both `B` sequences of `T`;
@@ -104,6 +106,8 @@ private struct BackwardPass {
     let hooks: Set<String>
     var gradients: GPT2Weights?
     var hookGradients: [String: Tensor] = [:]
+    /// `[L, B, C]` when the tape has a prefix slot.
+    var prefixGradient: Tensor?
     let visit: ((ComponentInput, Tensor) throws -> Void)?
 
     init(model: GPT2Model, tape: ForwardTape, hooks: Set<String>, parameters: Bool, visit: ((ComponentInput, Tensor) throws -> Void)? = nil) {
@@ -113,6 +117,7 @@ private struct BackwardPass {
         self.visit = visit
         precondition(!(parameters && visit != nil), "component input gradients are computed without parameter gradients")
         gradients = parameters ? GPT2Weights.zeros(config: model.config) : nil
+        if tape.prefixed { prefixGradient = Tensor(shape: [model.config.layers, tape.tokens.count, model.config.width]) }
     }
 
     private mutating func record(_ name: String, _ gradient: Tensor) {
@@ -213,6 +218,15 @@ private struct BackwardPass {
                     gradients: &grads, \.ln1Weight, \.ln1Bias))
             }
             record(prefix + "hook_resid_pre", dResidual)
+            if prefixGradient != nil {
+                // Row 0 was replaced by the prefix slot: its gradient goes there and no further down.
+                for item in 0..<b {
+                    let row = item * t * c
+                    prefixGradient!.scalars.replaceSubrange(
+                        ((layer * b + item) * c)..<((layer * b + item + 1) * c), with: dResidual.scalars[row..<(row + c)])
+                    for i in row..<(row + c) { dResidual.scalars[i] = 0 }
+                }
+            }
             if let grads { gradients!.blocks[layer] = grads }
         }
 

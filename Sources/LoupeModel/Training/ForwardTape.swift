@@ -37,9 +37,12 @@ public struct ForwardTape: Sendable {
     var finalNormalized = Tensor(shape: [0])
     var finalMean: [Float] = []
     var finalRstd: [Float] = []
+    /// Whether row 0 of each block's input was a prefix slot (`ForwardRequest.prefix`).
+    var prefixed: Bool
 
-    init(config: GPT2Config, tokens: [[Int]]) {
+    init(config: GPT2Config, tokens: [[Int]], prefixed: Bool) {
         self.config = config
         self.tokens = tokens
+        self.prefixed = prefixed
     }
 }
