@@ -472,7 +472,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     write_json(OUT / "config.json", {**hf_config_dict(), "inversion_decoder": decoder_config_dict()})
     params32 = {n: params[n].float().contiguous() for n in names}
-    save_file(params32, str(OUT / "model.safetensors"))
+    # `site_reference` [S, A]: the activation each site's shading is compared against (Loupe stores
+    # the mean training activation there); it plays no part in the loss, so a fixed pattern will do.
+    reference = torch.arange(len(SITES) * A, dtype=torch.float32).reshape(len(SITES), A) / 10
+    save_file({**params32, "site_reference": reference}, str(OUT / "model.safetensors"))
     write_json(OUT / "batch.json", {
         "sites": sites,
         "activations": [[float(v) for v in a] for a in acts],  # exact float32 values
@@ -490,7 +493,7 @@ def main() -> None:
 
     # --- read back ----------------------------------------------------------------
     stored = load_file(str(OUT / "model.safetensors"))
-    assert set(stored) == set(names) and all(torch.equal(stored[n], params32[n]) for n in names)
+    assert set(stored) == set(names) | {"site_reference"} and all(torch.equal(stored[n], params32[n]) for n in names)
     with open(OUT / "batch.json", encoding="utf-8") as f:
         batch = json.load(f)
     assert all(np.array_equal(np.asarray(r, dtype=np.float32), a) for r, a in zip(batch["activations"], acts))

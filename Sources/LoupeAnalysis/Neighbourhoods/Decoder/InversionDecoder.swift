@@ -27,17 +27,30 @@ public struct DecoderExample: Sendable, Equatable {
 /// (before block `l` its residual is `ConditioningNetwork`'s prefix `l`), row `i` predicts token
 /// `i + 1`, so the body predicts all of `x` and then the end of text. Saved as `config.json`
 /// (`DecoderConfig`) and `model.safetensors` (the body under `transformer.`, the conditioning network
-/// under `site_embedding`, `condition.` and `prefix.`).
+/// under `site_embedding`, `condition.` and `prefix.`, and `site_reference`).
 public struct InversionDecoder: Sendable {
     public let config: DecoderConfig
     /// The body: `[B, T]` ids → `[B, T, V]` logits, `T ≤` the probed context + 2.
     public var body: GPT2Model
     public var conditioning: ConditioningWeights
+    /// `[S, A]`: per site, the mean activation of the training pairs (zero-padded), the reference
+    /// against which a sample's tokens are shaded. Not trained.
+    public var siteReference: Tensor
 
-    public init(config: DecoderConfig, body: GPT2Weights, conditioning: ConditioningWeights) {
+    static let referenceName = "site_reference"
+
+    public init(config: DecoderConfig, body: GPT2Weights, conditioning: ConditioningWeights, siteReference: Tensor) {
+        precondition(siteReference.shape == [config.sites.count, config.activationWidth], "InversionDecoder: site reference \(siteReference.shape)")
         self.config = config
         self.body = GPT2Model(config: config.body, weights: body)
         self.conditioning = conditioning
+        self.siteReference = siteReference
+    }
+
+    /// Site `site`'s reference activation (`[w]`).
+    public func reference(site: Int) -> [Float] {
+        let a = config.activationWidth
+        return Array(siteReference.scalars[(site * a)..<(site * a + config.sites[site].width)])
     }
 
     /// A decoder with random weights (GPT-2 initialisation for the body).
@@ -45,7 +58,8 @@ public struct InversionDecoder: Sendable {
         var rng = SeededRandom(seed: seed ^ 0x5EED_DEC0)
         return InversionDecoder(
             config: config, body: GPT2Weights.random(config: config.body, seed: seed),
-            conditioning: ConditioningWeights.random(config: config, rng: &rng))
+            conditioning: ConditioningWeights.random(config: config, rng: &rng),
+            siteReference: Tensor(shape: [config.sites.count, config.activationWidth]))
     }
 
     /// Loads `config.json` and `model.safetensors` from a decoder directory, checking every tensor.
@@ -61,7 +75,7 @@ public struct InversionDecoder: Sendable {
         var tensors: [String: Tensor] = [:]
         do {
             let file = try SafetensorsFile(url: url)
-            for (name, shape) in ConditioningWeights.expectedShapes(config) {
+            for (name, shape) in ConditioningWeights.expectedShapes(config) + [(referenceName, [config.sites.count, config.activationWidth])] {
                 guard let entry = file.entries[name] else {
                     throw DecoderError.invalidDecoder(path: url.path, key: nil, reason: "tensor '\(name)' is missing")
                 }
@@ -73,7 +87,9 @@ public struct InversionDecoder: Sendable {
         } catch let error as CoreError {
             throw DecoderError.invalidDecoder(path: url.path, key: nil, reason: error.description)
         }
-        return InversionDecoder(config: config, body: body, conditioning: ConditioningWeights(config: config, tensors: tensors))
+        return InversionDecoder(
+            config: config, body: body, conditioning: ConditioningWeights(config: config, tensors: tensors),
+            siteReference: tensors[referenceName]!)
     }
 
     /// Writes `config.json` and `model.safetensors` into `directory`, creating it if needed.
@@ -88,6 +104,7 @@ public struct InversionDecoder: Sendable {
         var tensors: [String: SafetensorsValue] = [:]
         for (name, tensor) in body.weights.named { tensors["transformer." + name] = .float32(tensor) }
         for (name, path) in conditioning.parameterPaths { tensors[name] = .float32(conditioning[keyPath: path]) }
+        tensors[Self.referenceName] = .float32(siteReference)
         try SafetensorsWriter.write(tensors, to: directory.appendingPathComponent(ModelFiles.weights), metadata: ["format": "pt"])
     }
 
