@@ -47,11 +47,6 @@ struct CircuitCommand: ParsableCommand {
         }
         line?.finish()
         if let truth { result = truth.scoring(result) }
-        let data = try JSONWriter.encode(result, layout: .pretty)
-        do {
-            try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw CLIError.unwritableOutput(path: output, reason: (error as NSError).localizedDescription)
-        }
+        try JSONOutput.write(result, to: output)
     }
 }

@@ -59,10 +59,6 @@ struct CircuitTruthCommand: ParsableCommand {
         let file = TruthFile(
             nodes: nodes.map(\.id), edges: [], faithfulness: evidence.faithfulness, completeness: evidence.completeness,
             drops: evidence.drops, command: command)
-        do {
-            try (try JSONWriter.encode(file, layout: .pretty) + Data("\n".utf8)).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw CLIError.unwritableOutput(path: output, reason: (error as NSError).localizedDescription)
-        }
+        try JSONOutput.write(file, to: output)
     }
 }

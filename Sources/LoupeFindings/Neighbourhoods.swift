@@ -286,3 +286,81 @@ public struct SharedStatement: Codable, Sendable, Equatable {
         self.support = support
     }
 }
+
+/// The samples a decoder draws for one query activation (`loupe decode`), each re-measured, written as
+/// JSON with snake_case keys.
+public struct DecodeResult: Codable, Sendable, Equatable {
+    /// The query's tokens and position.
+    public var query: PreimageQueryTokens
+    /// The TransformerLens hook name.
+    public var hook: String
+    /// The head, or nil for the whole row (encoded as `null`).
+    public var head: Int?
+    /// `l2` or `cosine`.
+    public var distance: String
+    public var epsilon: Double
+    /// Ascending by distance.
+    public var samples: [DecodeSample]
+    /// Samples with distance ≤ ε over all samples.
+    public var insideFraction: Double
+    public var shared: [SharedStatement]
+
+    public init(
+        query: PreimageQueryTokens, hook: String, head: Int?, distance: String, epsilon: Double, samples: [DecodeSample],
+        insideFraction: Double, shared: [SharedStatement]
+    ) {
+        self.query = query
+        self.hook = hook
+        self.head = head
+        self.distance = distance
+        self.epsilon = epsilon
+        self.samples = samples
+        self.insideFraction = insideFraction
+        self.shared = shared
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case query, hook, head, distance, epsilon, samples, shared
+        case insideFraction = "inside_fraction"
+    }
+
+    /// Writes every key, `head` as `null` when absent.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(query, forKey: .query)
+        try container.encode(hook, forKey: .hook)
+        if let head { try container.encode(head, forKey: .head) } else { try container.encodeNil(forKey: .head) }
+        try container.encode(distance, forKey: .distance)
+        try container.encode(epsilon, forKey: .epsilon)
+        try container.encode(samples, forKey: .samples)
+        try container.encode(insideFraction, forKey: .insideFraction)
+        try container.encode(shared, forKey: .shared)
+    }
+}
+
+/// One decoded sample of a `DecodeResult`.
+public struct DecodeSample: Codable, Sendable, Equatable {
+    /// The probed model's input ids (a leading BOS included when the decoder prepends one) and their text.
+    public var tokens: [Int]
+    public var text: String
+    /// Re-measured: the minimum over the sample's non-BOS positions.
+    public var distance: Double
+    /// The position where that minimum is reached (an index into `tokens`).
+    public var matchedPosition: Int
+    public var temperature: Double
+    public var noise: Double
+
+    public init(tokens: [Int], text: String, distance: Double, matchedPosition: Int, temperature: Double, noise: Double) {
+        self.tokens = tokens
+        self.text = text
+        self.distance = distance
+        self.matchedPosition = matchedPosition
+        self.temperature = temperature
+        self.noise = noise
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case tokens, text, distance, temperature, noise
+        case matchedPosition = "matched_position"
+    }
+}

@@ -43,12 +43,7 @@ public enum PreimageStore {
     public static func fingerprint(_ inputs: Inputs) throws -> String {
         var hash = FNV1aHash()
         hash.add("loupe-preimage-store-1")
-        for name in ModelFiles.all {
-            let url = URL(fileURLWithPath: inputs.model).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: url.path) else { continue }
-            hash.add(name)
-            try addContents(of: url, to: &hash)
-        }
+        try ModelFingerprint.add(directory: URL(fileURLWithPath: inputs.model), to: &hash)
         hash.add("corpus")
         try addContents(of: URL(fileURLWithPath: inputs.corpus), to: &hash)
         hash.add("context \(inputs.contextLength) bos \(inputs.bos.map(String.init) ?? "none") hook \(inputs.hook)")
@@ -56,7 +51,7 @@ public enum PreimageStore {
     }
 
     /// Mixes a file's length and contents into `hash`.
-    private static func addContents(of url: URL, to hash: inout FNV1aHash) throws {
+    static func addContents(of url: URL, to hash: inout FNV1aHash) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)

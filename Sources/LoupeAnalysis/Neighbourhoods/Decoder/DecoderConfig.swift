@@ -41,6 +41,8 @@ public struct DecoderConfig: Sendable, Equatable {
     public var bosTokenID: Int
     /// `ModelFingerprint` of the probed model's files.
     public var probedModelFingerprint: String
+    /// How training went, once the decoder is trained.
+    public var fit: DecoderFit?
 
     public init(
         body: GPT2Config, sites: [DecoderSite], siteEmbeddingWidth: Int, conditioningBlocks: Int, prependBOS: Bool, bosTokenID: Int,
@@ -85,6 +87,13 @@ public struct DecoderConfig: Sendable, Equatable {
             "prepend_bos": prependBOS,
             "bos_token_id": bosTokenID,
         ] as [String: Any]
+        if let fit {
+            var decoder = object["inversion_decoder"] as! [String: Any]
+            decoder["training"] = [
+                "steps": fit.steps, "examples": fit.examples, "held_out_loss": fit.heldOutLoss, "site_losses": fit.siteLosses,
+            ] as [String: Any]
+            object["inversion_decoder"] = decoder
+        }
         return object
     }
 
@@ -112,11 +121,21 @@ public struct DecoderConfig: Sendable, Equatable {
             return DecoderSite(hook: try site.required("hook", site.string), head: try site.integer("head"), width: width, scale: Float(scale))
         }
         guard !sites.isEmpty else { throw reader.error("sites", "the decoder covers no site") }
-        let config = DecoderConfig(
+        var config = DecoderConfig(
             body: body, sites: sites, siteEmbeddingWidth: try reader.required("site_embedding_width", reader.integer),
             conditioningBlocks: try reader.required("conditioning_blocks", reader.integer),
             prependBOS: try reader.required("prepend_bos", reader.boolean), bosTokenID: try reader.required("bos_token_id", reader.integer),
             probedModelFingerprint: try reader.required("probed_model_fingerprint", reader.string))
+        if let training = try reader.object("training") {
+            let losses = try training.required("site_losses", training.array).map { value -> Double in
+                guard let number = JSONObjectReader.numberValue(value) else { throw training.error("site_losses", "must be numbers") }
+                return number
+            }
+            guard losses.count == sites.count else { throw training.error("site_losses", "\(losses.count) losses for \(sites.count) sites") }
+            config.fit = DecoderFit(
+                steps: try training.required("steps", training.integer), examples: try training.required("examples", training.integer),
+                heldOutLoss: try training.required("held_out_loss", training.number), siteLosses: losses)
+        }
         guard try reader.required("activation_width", reader.integer) == config.activationWidth else {
             throw reader.error("activation_width", "must be the widest site's width, \(config.activationWidth)")
         }
@@ -126,5 +145,21 @@ public struct DecoderConfig: Sendable, Equatable {
             throw reader.error("bos_token_id", "\(config.bosTokenID) is outside the vocabulary of \(body.vocabularySize)")
         }
         return config
+    }
+}
+
+/// How a decoder's training went: steps, pairs seen, and mean cross-entropy per predicted token on
+/// held-out pairs, over all sites and per site (in the order of `DecoderConfig.sites`).
+public struct DecoderFit: Sendable, Equatable {
+    public var steps: Int
+    public var examples: Int
+    public var heldOutLoss: Double
+    public var siteLosses: [Double]
+
+    public init(steps: Int, examples: Int, heldOutLoss: Double, siteLosses: [Double]) {
+        self.steps = steps
+        self.examples = examples
+        self.heldOutLoss = heldOutLoss
+        self.siteLosses = siteLosses
     }
 }

@@ -1,0 +1,72 @@
+import Foundation
+import LoupeAnalysis
+import LoupeCore
+import LoupeModel
+
+/// Trains the inversion decoder a `DecoderTrainingSpec` describes and writes it: `config.json`
+/// (with the held-out fit), `model.safetensors` and `training_log.csv`, into a staging folder beside
+/// the output that replaces it only when all is written.
+public enum DecoderTraining {
+    /// What training reports as it goes: `step` of `total` and that step's record.
+    public typealias Progress = (_ step: Int, _ total: Int, _ record: DecoderTrainingRecord) -> Void
+
+    /// Trains and saves; returns the trained decoder.
+    @discardableResult
+    public static func run(spec: DecoderTrainingSpec, progress: Progress? = nil) throws -> InversionDecoder {
+        let probed = try GPT2Model.load(directory: spec.model)
+        let tokenizer = try TokenizerLoader.load(directory: spec.model)
+        var bos: Int?
+        if spec.prependBOS {
+            guard let id = tokenizer.id(for: "<|endoftext|>") else {
+                throw BuildError(step: .spec, path: spec.path, reason: "key 'prepend_bos': the tokenizer of \(spec.model.path) has no <|endoftext|> token")
+            }
+            bos = id
+        }
+        let source: DecoderInputSource
+        switch spec.data {
+        case let .toyWorld(sentences, taskShare):
+            source = .toyWorld(sentences: sentences, taskShare: taskShare)
+        case let .corpus(url):
+            source = .corpus(TokenizedCorpus(corpus: try Corpus.read(file: url), tokenizer: tokenizer))
+        }
+        let maker = try DecoderExampleMaker(probed: probed, sites: try spec.resolveSites(model: probed), source: source, bos: bos)
+        var trainer = try DecoderTrainer(maker: maker, settings: spec.settings, probedModelFingerprint: try ModelFingerprint.of(directory: spec.model))
+        while trainer.step < spec.settings.steps {
+            let record = try trainer.trainStep()
+            progress?(trainer.step, spec.settings.steps, record)
+        }
+        let evaluation = try trainer.evaluate()
+        var decoder = trainer.decoder
+        var config = decoder.config
+        config.fit = DecoderFit(
+            steps: trainer.step, examples: trainer.step * spec.settings.batchSize, heldOutLoss: evaluation.heldOutLoss,
+            siteLosses: evaluation.siteLosses)
+        decoder = InversionDecoder(config: config, body: decoder.body.weights, conditioning: decoder.conditioning, siteReference: decoder.siteReference)
+        try write(decoder, log: trainer.logCSV, to: spec.output)
+        return decoder
+    }
+
+    /// The decoder's files, staged beside `output` and swapped in.
+    static func write(_ decoder: InversionDecoder, log: String, to output: URL) throws {
+        let manager = FileManager.default
+        let staging = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).staging-\(UUID().uuidString)")
+        defer { try? manager.removeItem(at: staging) }
+        try decoder.save(to: staging)
+        do {
+            try Data(log.utf8).write(to: staging.appendingPathComponent(DecoderFiles.log), options: .atomic)
+            if manager.fileExists(atPath: output.path) {
+                _ = try manager.replaceItemAt(output, withItemAt: staging)
+            } else {
+                try manager.moveItem(at: staging, to: output)
+            }
+        } catch {
+            throw BuildError(step: .spec, path: output.path, reason: "cannot write the decoder: \((error as NSError).localizedDescription)")
+        }
+    }
+}
+
+/// The files of a decoder directory besides `config.json` and `model.safetensors`.
+public enum DecoderFiles {
+    /// One line per step: `step,loss,learning_rate,gradient_norm,tokens_per_second`.
+    public static let log = "training_log.csv"
+}
