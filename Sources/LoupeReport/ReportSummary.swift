@@ -56,6 +56,8 @@ public enum ReportSummary {
         }
         let circuits = CircuitSummary.reportParagraph(findings: findings)
         if !circuits.isEmpty { lines.append(circuits) }
+        let neighbourhoods = NeighbourhoodSummary.reportParagraph(findings: findings)
+        if !neighbourhoods.isEmpty { lines.append(neighbourhoods) }
         return lines.joined(separator: "\n")
     }
 

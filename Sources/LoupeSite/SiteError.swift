@@ -22,6 +22,10 @@ public enum SiteStep: String, Sendable, Equatable, CaseIterable {
     case renderCircuitTasks
     /// Rendering one page per head and MLP of each circuit task.
     case renderCircuitNodes
+    /// Rendering the neighbourhoods' index and each site's index of queries.
+    case renderNeighbourhoodSites
+    /// Rendering one page per neighbourhood query.
+    case renderNeighbourhoodQueries
     /// Renaming the finished site into place.
     case swapIntoPlace
 }
@@ -35,7 +39,7 @@ public enum SiteError: Error, Equatable, CustomStringConvertible {
     case missingResource(step: SiteStep, path: String, reason: String)
     /// A template does not parse, or a page's template is missing.
     case template(step: SiteStep, path: String, reason: String)
-    /// The findings cannot be laid out as a site (an unusable or duplicate dictionary id or task slug, a duplicate feature index).
+    /// The findings cannot be laid out as a site (an unusable or duplicate dictionary id, task slug, site slug or query id, a duplicate feature index).
     case invalidFindings(step: SiteStep, path: String, reason: String)
     /// The destination exists but is not a folder written by Loupe, so it is not replaced.
     case destinationNotASite(step: SiteStep, path: String, reason: String)

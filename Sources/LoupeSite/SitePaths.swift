@@ -13,6 +13,10 @@ import Foundation
 /// circuits/<slug>/<node>.html        one page per head (`a1.h2.html`) and MLP (`m0.html`)
 /// circuits/<slug>/summary.md         the task's Markdown summary
 /// circuits/<slug>/graph.json         the circuit in circuit-tracer's graph format
+/// neighbourhoods/index.html          the inversion decoder and the sites of decoded neighbourhoods
+/// neighbourhoods/<slug>/index.html   a site's queries
+/// neighbourhoods/<slug>/<id>.html    one page per query: the query, what its ε-preimage shares,
+///                                    retrieved corpus positions and decoded samples
 /// ```
 enum SitePaths {
     static let assets = "assets"
@@ -22,11 +26,12 @@ enum SitePaths {
     static let featureFolder = "features"
     static let circuits = "circuits"
     static let circuitGraph = "graph.json"
+    static let neighbourhoods = "neighbourhoods"
     /// A marker file: a folder holding it was written by Loupe and may be replaced by a new site.
     static let marker = ".loupe-site"
 
     /// Names at the site's top level that a dictionary id must not take.
-    static let reserved: Set<String> = [assets, index, summary, marker, circuits]
+    static let reserved: Set<String> = [assets, index, summary, marker, circuits, neighbourhoods]
 
     /// Why `id` cannot name a folder of the site, or `nil` if it can.
     static func problem(withDictionaryID id: String) -> String? {
@@ -38,6 +43,18 @@ enum SitePaths {
     /// Why `slug` cannot name a circuit task's folder (`circuits/<slug>/`), or `nil` if it can.
     static func problem(withTaskSlug slug: String) -> String? {
         problem(withFolderName: slug, naming: "circuit task slug")
+    }
+
+    /// Why `slug` cannot name a neighbourhood site's folder (`neighbourhoods/<slug>/`), or `nil` if it can.
+    static func problem(withSiteSlug slug: String) -> String? {
+        problem(withFolderName: slug, naming: "neighbourhood site slug")
+    }
+
+    /// Why `id` cannot name a query's page (`neighbourhoods/<slug>/<id>.html`), or `nil` if it can.
+    static func problem(withQueryID id: String) -> String? {
+        if let problem = problem(withFolderName: id, naming: "neighbourhood query id") { return problem }
+        if id == "index" { return "neighbourhood query id \"index\" is reserved for the site's index of queries" }
+        return nil
     }
 
     /// Why `name` (described as `naming` in the message) cannot be one folder's name, or `nil` if it can.
@@ -80,6 +97,19 @@ enum SitePaths {
     /// Link from the site root to a circuit task's folder, ending in `/`.
     static func circuitFolderHref(slug: String) -> String {
         circuits + "/" + urlSegment(slug) + "/"
+    }
+
+    /// Link from the site root to a neighbourhood site's folder, ending in `/`.
+    static func neighbourhoodFolderHref(slug: String) -> String {
+        neighbourhoods + "/" + urlSegment(slug) + "/"
+    }
+
+    /// File name of a neighbourhood query's page (`q1.html`).
+    static func queryPage(_ id: String) -> String { id + ".html" }
+
+    /// Link from the site root to a neighbourhood query's page.
+    static func queryHref(slug: String, id: String) -> String {
+        neighbourhoodFolderHref(slug: slug) + urlSegment(queryPage(id))
     }
 
     /// File name of a circuit node's page (`a1.h2.html`, `m0.html`); only for ids `CircuitNodeRef` reads as a node.

@@ -68,15 +68,11 @@ public struct SiteWriter {
 
     // MARK: - Checks before anything is written
 
+    /// Ids, slugs and indices that name files and folders must be usable and unique: dictionary ids,
+    /// feature indices, circuit task slugs, neighbourhood site slugs and each site's query ids.
     static func checkFindings(_ findings: ReportFindings) throws {
-        var ids = Set<String>()
+        try checkNames(findings.dictionaries.map(\.id), problem: SitePaths.problem(withDictionaryID:), repeated: "two dictionaries have this id")
         for dictionary in findings.dictionaries {
-            if let problem = SitePaths.problem(withDictionaryID: dictionary.id) {
-                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(dictionary.id), reason: problem)
-            }
-            guard ids.insert(dictionary.id).inserted else {
-                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(dictionary.id), reason: "two dictionaries have this id")
-            }
             var indices = Set<Int>()
             for feature in dictionary.features where !indices.insert(feature.index).inserted {
                 throw SiteError.invalidFindings(
@@ -85,13 +81,24 @@ public struct SiteWriter {
                 )
             }
         }
-        var slugs = Set<String>()
-        for task in findings.circuits?.tasks ?? [] {
-            if let problem = SitePaths.problem(withTaskSlug: task.slug) {
-                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(task.slug), reason: problem)
+        try checkNames((findings.circuits?.tasks ?? []).map(\.slug), problem: SitePaths.problem(withTaskSlug:), repeated: "two circuit tasks have this slug")
+        let sites = findings.neighbourhoods?.sites ?? []
+        try checkNames(sites.map(\.slug), problem: SitePaths.problem(withSiteSlug:), repeated: "two neighbourhood sites have this slug")
+        for site in sites {
+            try checkNames(site.queries.map(\.id), problem: SitePaths.problem(withQueryID:),
+                           repeated: "two queries of neighbourhood site \"\(DisplayText.text(site.slug))\" have this id")
+        }
+    }
+
+    /// Throws for the first of `names` that `problem` rejects or that repeats an earlier one.
+    static func checkNames(_ names: [String], problem: (String) -> String?, repeated: String) throws {
+        var seen = Set<String>()
+        for name in names {
+            if let problem = problem(name) {
+                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(name), reason: problem)
             }
-            guard slugs.insert(task.slug).inserted else {
-                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(task.slug), reason: "two circuit tasks have this slug")
+            guard seen.insert(name).inserted else {
+                throw SiteError.invalidFindings(step: .checkFindings, path: DisplayText.text(name), reason: repeated)
             }
         }
     }

@@ -43,6 +43,21 @@ import Testing
         #expect(!markdown.replacingOccurrences(of: "\\<", with: "").contains("<"), "an unescaped < in \(markdown)")
     }
 
+    @Test func decodedNeighbourhoodsHaveALinePerSite() {
+        var report = findings(explanation: "x")
+        #expect(!ReportSummary.markdown(title: "t", findings: report).contains("Decoded neighbourhoods"))
+        let query = NeighbourhoodQuery(
+            id: "q1", origin: "text", featureExample: nil, tokens: ["a", " b"], position: 1, attention: [0.5, 0.5], candidates: 10, inside: 2,
+            retrieved: [], samples: [], insideFraction: 0.5, shared: [SharedStatement(statement: "the count is 3", support: "3 of 4 inside ε; 0 of 4 outside")])
+        report.neighbourhoods = NeighbourhoodFindings(
+            distance: "l2", epsilon: 0.1, decoder: DecoderSummary(path: "decoder", steps: 10, examples: 100, lossCurve: [], heldOutLoss: 2),
+            sites: [NeighbourhoodSiteFindings(slug: "blocks.0.attn.hook_z.h1", hook: "blocks.0.attn.hook_z", head: 1, decoderLoss: 2, insideFraction: 0.5, queries: [query])])
+        let markdown = ReportSummary.markdown(title: "t", findings: report)
+        #expect(markdown.contains("## Decoded neighbourhoods"))
+        #expect(markdown.contains("- [blocks\\.0\\.attn\\.hook\\_z head 1](neighbourhoods/blocks.0.attn.hook_z.h1/index.html): 1 query, 50.0% of decoded samples inside ε."))
+        #expect(markdown.contains("  - q1 (text): the count is 3 (3 of 4 inside ε; 0 of 4 outside)."))
+    }
+
     @Test func neuronsAreNamedAsSuch() {
         var report = findings(explanation: "x")
         report.dictionaries[0].kind = .neurons

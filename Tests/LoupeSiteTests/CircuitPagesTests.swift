@@ -4,19 +4,7 @@ import Testing
 @testable import LoupeSite
 
 @Suite("Circuit pages")
-struct CircuitPagesTests {
-    /// The fixture report (with circuits), its site written into a fresh folder.
-    func writeSite(_ findings: ReportFindings = SiteFixtures.report(), summary: String = SiteFixtures.summary) throws -> URL {
-        let folder = try SiteFixtures.temporaryFolder()
-        let site = folder.appendingPathComponent("site", isDirectory: true)
-        try SiteWriter.write(findings: findings, summaryMarkdown: summary, to: site, resources: SiteFixtures.resources)
-        return site
-    }
-
-    func text(_ site: URL, _ path: String) throws -> String {
-        String(decoding: try Data(contentsOf: site.appendingPathComponent(path)), as: UTF8.self)
-    }
-
+struct CircuitPagesTests: WrittenSiteTests {
     var tasks: [CircuitTaskFindings] { CircuitFixtures.findings.tasks }
 
     @Test func everyPageKindExists() throws {

@@ -204,9 +204,17 @@ struct SiteViewModelTests {
         let task = CircuitTaskViewBuilder.taskPage(circuits[0], findings: findings)
         let head = CircuitNodeViewBuilder.nodePage(circuits[0].nodes[3], facts: circuits[0], all: circuits, findings: findings)
         #expect(task.truth != nil && head.prevNode != nil && head.nextNode != nil && head.hasFeatures && head.hasPatterns)
+        #expect(head.hasNeighbourhoods && page.topExamples.first?.exQueryHref != nil)
+        let neighbourhoods = try #require(findings.neighbourhoods)
+        let nbIndex = NeighbourhoodSiteViewBuilder.indexPage(neighbourhoods, findings: findings)
+        let nbSite = NeighbourhoodSiteViewBuilder.sitePage(neighbourhoods.sites[1], in: neighbourhoods, findings: findings)
+        let nbQuery = NeighbourhoodQueryViewBuilder.queryPage(1, site: neighbourhoods.sites[0], in: neighbourhoods, findings: findings)
+        let nbHeadQuery = NeighbourhoodQueryViewBuilder.queryPage(0, site: neighbourhoods.sites[1], in: neighbourhoods, findings: findings)
+        #expect(nbQuery.exampleHref != nil && nbQuery.prevQuery != nil && nbQuery.nextQuery != nil && nbHeadQuery.attentionNote != nil)
         var answered = Set<String>()
         for tree in [try MustacheTree.tree(page), try MustacheTree.tree(index), try MustacheTree.tree(table),
-                     try MustacheTree.tree(task), try MustacheTree.tree(head)] {
+                     try MustacheTree.tree(task), try MustacheTree.tree(head), try MustacheTree.tree(nbIndex),
+                     try MustacheTree.tree(nbSite), try MustacheTree.tree(nbQuery), try MustacheTree.tree(nbHeadQuery)] {
             answered.formUnion(keys(tree))
         }
         let missing = try templateNames().subtracting(answered)
@@ -219,6 +227,10 @@ struct SiteViewModelTests {
         try expectFieldsInTree(task)
         try expectFieldsInTree(try #require(task.methods.first))
         try expectFieldsInTree(head)
+        try expectFieldsInTree(nbIndex)
+        try expectFieldsInTree(nbSite)
+        try expectFieldsInTree(nbQuery)
+        try expectFieldsInTree(try #require(nbQuery.decoded.listInside.first))
     }
 
     @Test func treesHoldPlainValuesAndLeaveNilOut() throws {

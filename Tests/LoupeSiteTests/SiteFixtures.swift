@@ -105,7 +105,8 @@ enum SiteFixtures {
     }
 
     /// A report with a realistic dictionary (including one unexplained, never-firing feature), a
-    /// neuron atlas, two circuit tasks (`CircuitFixtures`), and hostile strings in tokens,
+    /// neuron atlas, two circuit tasks (`CircuitFixtures`), decoded neighbourhoods at two sites
+    /// (`NeighbourhoodFixtures`), and hostile strings in tokens,
     /// explanations, hook names, paths and prompts.
     static func report(featureCount: Int = 6) -> ReportFindings {
         var features = (0..<featureCount).map { feature(index: $0, count: featureCount, seed: 42) }
@@ -132,7 +133,8 @@ enum SiteFixtures {
             model: ModelSummary(path: "Reports/demo/model\u{202E}txt.exe\"><script>x</script>", layers: 2, width: 64, heads: 4, vocabularySize: 311, contextLength: 64),
             corpus: CorpusSummary(files: ["corpus/{{mustache}}.jsonl"], documents: 500, tokens: 64_000, contextLength: 64),
             dictionaries: [dictionary(id: "blocks.1.hook_resid_post-topk", features: features), hostileDictionary],
-            circuits: CircuitFixtures.findings
+            circuits: CircuitFixtures.findings,
+            neighbourhoods: NeighbourhoodFixtures.findings
         )
     }
 
@@ -171,5 +173,24 @@ enum SiteFixtures {
             }
         }
         return out.sorted()
+    }
+}
+
+/// What suites that write a whole site and read its files share.
+protocol WrittenSiteTests {}
+
+extension WrittenSiteTests {
+    /// `findings` (the fixture report by default) written as a site into a fresh folder; the caller
+    /// removes the site's parent folder.
+    func writeSite(_ findings: ReportFindings = SiteFixtures.report(), summary: String = SiteFixtures.summary) throws -> URL {
+        let folder = try SiteFixtures.temporaryFolder()
+        let site = folder.appendingPathComponent("site", isDirectory: true)
+        try SiteWriter.write(findings: findings, summaryMarkdown: summary, to: site, resources: SiteFixtures.resources)
+        return site
+    }
+
+    /// The text of the file at `path` in `site`.
+    func text(_ site: URL, _ path: String) throws -> String {
+        String(decoding: try Data(contentsOf: site.appendingPathComponent(path)), as: UTF8.self)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import LoupeSite
 
 @Suite("Site writer")
-struct SiteWriterTests {
+struct SiteWriterTests: WrittenSiteTests {
     static let csp = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'\">"
 
     /// Writes the fixture report into a fresh folder and returns the site folder.
@@ -13,10 +13,6 @@ struct SiteWriterTests {
         let site = folder.appendingPathComponent(name, isDirectory: true)
         try SiteWriter.write(findings: findings, summaryMarkdown: SiteFixtures.summary, to: site, resources: SiteFixtures.resources)
         return site
-    }
-
-    func text(_ site: URL, _ path: String) throws -> String {
-        String(decoding: try Data(contentsOf: site.appendingPathComponent(path)), as: UTF8.self)
     }
 
     func htmlPages(_ site: URL) -> [String] {

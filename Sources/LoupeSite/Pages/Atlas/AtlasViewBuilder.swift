@@ -1,17 +1,5 @@
 import LoupeFindings
 
-/// One token of an example. Tokens with no activation that are not the focus are written as plain
-/// text (no element), which keeps a page of 70 examples small.
-struct TokenView {
-    let tok: String
-    /// Neither shaded, nor titled, nor the focus.
-    let plain: Bool
-    /// `a1`…`a9` by activation / max (empty at zero), plus `f` on the focus token.
-    let tokClass: String
-    /// The exact activation, shown on hover (empty at zero).
-    let tokTitle: String
-}
-
 /// Builds the atlas's view models from findings.
 enum AtlasViewBuilder {
     /// The feature table page of dictionary `d`.
@@ -76,7 +64,8 @@ enum AtlasViewBuilder {
             )
         }
 
-        let top = f.topExamples.map { example($0, scale: scale) }
+        let queries = NeighbourhoodLinks.queriesOfExamples(feature: f.index, hook: d.hook, findings: findings)
+        let top = f.topExamples.enumerated().map { rank, e in example(e, scale: scale, queryHref: queries[rank].map { "../../" + $0 }) }
         let intervals = f.intervals.map { group in
             IntervalView(
                 intervalRange: "(\(NumberText.significant(Double(group.lower))), \(NumberText.significant(Double(group.upper)))]",
@@ -130,9 +119,7 @@ enum AtlasViewBuilder {
 
     /// Shade level 1…9 for a positive activation, `nil` for zero, negative or not-a-number.
     static func shade(_ activation: Float, scale: Float) -> Int? {
-        guard activation > 0, activation.isFinite, scale > 0 else { return nil }
-        let level = (Double(activation) / Double(scale) * 9).rounded(.up)
-        return Int(min(9, max(1, level)))
+        TokenRun.level(Double(activation), scale: Double(scale))
     }
 
     /// The tokens of `e`, shaded against `scale`; tolerates fewer activations than tokens and a
@@ -145,38 +132,21 @@ enum AtlasViewBuilder {
             var classes: [String] = []
             if let level = shade(activation, scale: scale) { classes.append("a\(level)") }
             if i == e.focus { classes.append("f") }
-            let title: String? = activation == 0 ? nil : NumberText.significant(Double(activation), digits: 4)
-            tokens.append(TokenView(
-                tok: DisplayText.token(token), plain: classes.isEmpty && title == nil,
-                tokClass: classes.joined(separator: " "), tokTitle: title ?? ""
-            ))
+            let title = activation == 0 ? "" : NumberText.significant(Double(activation), digits: 4)
+            tokens.append(TokenView(token, classes: classes, title: title))
         }
         return tokens
     }
 
-    /// Tokens as markup: plain tokens as escaped text, the others as escaped spans.
-    static func tokensHTML(_ tokens: [TokenView]) -> String {
-        var html = ""
-        html.reserveCapacity(tokens.count * 24)
-        for token in tokens {
-            if token.plain {
-                html += DisplayText.escapeHTML(token.tok)
-            } else {
-                html += "<span"
-                if !token.tokClass.isEmpty { html += " class=\"" + DisplayText.escapeHTML(token.tokClass) + "\"" }
-                if !token.tokTitle.isEmpty { html += " title=\"" + DisplayText.escapeHTML(token.tokTitle) + "\"" }
-                html += ">" + DisplayText.escapeHTML(token.tok) + "</span>"
-            }
-        }
-        return html
-    }
-
-    static func example(_ e: ActivationExample, scale: Float) -> ExampleView {
+    /// An example's row; `queryHref` links the decoded neighbourhood of its focus position, when a
+    /// neighbourhood query was taken from it.
+    static func example(_ e: ActivationExample, scale: Float, queryHref: String? = nil) -> ExampleView {
         let focusActivation: Float = e.activations.indices.contains(e.focus) ? e.activations[e.focus] : 0
         return ExampleView(
             exValue: NumberText.significant(Double(focusActivation)),
             exWhere: "doc \(e.document) · pos \(e.position)",
-            exTokensHTML: tokensHTML(tokens(e, scale: scale))
+            exTokensHTML: TokenRun.html(tokens(e, scale: scale)),
+            exQueryHref: queryHref
         )
     }
 

@@ -36,13 +36,16 @@ struct DictionaryPageView: PageView {
     let firstFeatureHref: String?
 }
 
-/// One example: its focus activation, where it comes from, and its tokens as markup
-/// (`atlas-example.mustache`).
+/// One example: its focus activation, where it comes from, its tokens as markup and, when a
+/// neighbourhood query was taken from it, a link to that query (`atlas-example.mustache`).
 struct ExampleView: PageView {
     let exValue: String
     let exWhere: String
     /// Plain tokens as escaped text, the others as `<span class="a5 f" title="1.234">escaped token</span>`.
     let exTokensHTML: String
+    /// The page of the neighbourhood query taken at this example's focus, for top examples a query
+    /// names (`NeighbourhoodQuery.featureExample`); nil otherwise.
+    let exQueryHref: String?
 }
 
 /// Examples whose activation falls in one interval.

@@ -30,6 +30,14 @@ enum CircuitNodeViewBuilder {
             return CrossRowView(crossTask: NodeLinkView(nodeHref: href, nodeLabel: otherLabel), crossCells: cells)
         }
 
+        let readers = ref.kind == .head ? NeighbourhoodLinks.queriesReading(layer: ref.layer, head: ref.head ?? 0, findings: findings) : []
+        let neighbourhoods = readers.map { site, query in
+            QueryLinkView(
+                queryLinkHref: "../../" + SitePaths.queryHref(slug: site.slug, id: query.id),
+                queryLinkLabel: NeighbourhoodText.site(site) + " · query " + DisplayText.text(query.id),
+                queryLinkNote: DisplayText.text(query.origin))
+        }
+
         let position = facts.nodes.firstIndex(of: ref)
         let neighbour = { (offset: Int) -> NodeLinkView? in
             guard let position, facts.nodes.indices.contains(position + offset) else { return nil }
@@ -58,6 +66,9 @@ enum CircuitNodeViewBuilder {
             crossRows: crossRows,
             features: (head?.features ?? []).map { feature($0, findings: findings) },
             hasFeatures: !(head?.features ?? []).isEmpty,
+            hasNeighbourhoodSection: findings.neighbourhoods != nil,
+            neighbourhoods: neighbourhoods,
+            hasNeighbourhoods: !neighbourhoods.isEmpty,
             prevNode: neighbour(-1),
             nextNode: neighbour(1)
         )

@@ -156,6 +156,11 @@ struct CircuitNodePageView: PageView {
     let crossRows: [CrossRowView]
     let features: [HeadFeatureView]
     let hasFeatures: Bool
+    /// Whether the report has decoded neighbourhoods (a head's page then lists those reading it).
+    let hasNeighbourhoodSection: Bool
+    /// The queries of neighbourhood sites reading this head's output.
+    let neighbourhoods: [QueryLinkView]
+    let hasNeighbourhoods: Bool
     let prevNode: NodeLinkView?
     let nextNode: NodeLinkView?
 }

@@ -13,6 +13,9 @@ struct IndexPageView: PageView {
     let hasDictionaries: Bool
     let circuits: [CircuitIndexRowView]
     let hasCircuits: Bool
+    /// The neighbourhoods' index and a line about it, when the report has decoded neighbourhoods.
+    let neighbourhoodsHref: String?
+    let neighbourhoodsText: String?
 
     /// The index of `findings`, with the summary already rendered to HTML by cmark.
     init(findings: ReportFindings, summaryHTML: String) {
@@ -38,6 +41,12 @@ struct IndexPageView: PageView {
         hasDictionaries = !dictionaries.isEmpty
         circuits = (findings.circuits?.tasks ?? []).map { CircuitIndexRowView(CircuitTaskFacts($0)) }
         hasCircuits = !circuits.isEmpty
+        neighbourhoodsHref = findings.neighbourhoods.map { _ in SitePaths.neighbourhoods + "/" + SitePaths.index }
+        neighbourhoodsText = findings.neighbourhoods.map { n in
+            let queries = n.sites.reduce(0) { $0 + $1.queries.count }
+            return "\(NumberText.integer(queries)) \(queries == 1 ? "query" : "queries") at \(NumberText.integer(n.sites.count)) "
+                + "\(n.sites.count == 1 ? "site" : "sites") · \(NeighbourhoodText.context(n))"
+        }
         page = PageChrome(root: "", title: "\(name) · Loupe", findings: findings, crumbs: [CrumbView(crumbHref: nil, crumbLabel: name)])
         reportTitle = name
         self.summaryHTML = summaryHTML
