@@ -21,6 +21,10 @@ public enum BuildStep: Hashable, Sendable, CustomStringConvertible {
     case explain(hook: String)
     /// Scoring the task's circuit with every method, measuring faithfulness and each head's behaviour.
     case circuit(task: String)
+    /// Training the inversion decoder of the `neighbourhoods:` section.
+    case decoder
+    /// The retrieved and decoded neighbourhoods of one site's queries.
+    case neighbourhoods(site: String)
     /// Writing the site and its Markdown summary.
     case render
 
@@ -35,6 +39,8 @@ public enum BuildStep: Hashable, Sendable, CustomStringConvertible {
         case let .atlas(hook): return "atlas(\(hook))"
         case let .explain(hook): return "explain(\(hook))"
         case let .circuit(task): return "circuit(\(task))"
+        case .decoder: return "decoder"
+        case let .neighbourhoods(site): return "neighbourhoods(\(site))"
         case .render: return "render"
         }
     }

@@ -55,7 +55,10 @@ public enum DecoderTraining {
         do {
             try Data(log.utf8).write(to: staging.appendingPathComponent(DecoderFiles.log), options: .atomic)
             if manager.fileExists(atPath: output.path) {
-                _ = try manager.replaceItemAt(output, withItemAt: staging)
+                let old = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).old-\(UUID().uuidString)")
+                try manager.moveItem(at: output, to: old)
+                try manager.moveItem(at: staging, to: output)
+                try? manager.removeItem(at: old)
             } else {
                 try manager.moveItem(at: staging, to: output)
             }

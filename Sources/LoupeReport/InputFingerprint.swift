@@ -42,7 +42,7 @@ struct InputFingerprint {
     static var tag: String { "loupe-findings-\(ReportFindings.currentSchemaVersion)" }
 
     /// The fingerprint of `spec`'s inputs: the spec file, the model directory's files, the corpus
-    /// files, circuit task and ground-truth files, and the dictionaries (a trained dictionary's folder as it is now). Reads files only, so
+    /// files, circuit task and ground-truth files, the decoder, and the dictionaries (a trained dictionary's folder as it is now). Reads files only, so
     /// a build whose findings are cached never loads the model.
     static func of(_ spec: ReportSpec) throws -> String {
         try withStep(.cache, path: spec.directory.path) {
@@ -66,6 +66,10 @@ struct InputFingerprint {
                 fingerprint.add(task.task)
                 if FileManager.default.fileExists(atPath: task.task) { try fingerprint.addFiles(at: URL(fileURLWithPath: task.task)) }
                 if let truth = task.groundTruth { try fingerprint.addFiles(at: truth) }
+            }
+            if let neighbourhoods = spec.neighbourhoods {
+                fingerprint.add("decoder")
+                try fingerprint.addFiles(at: neighbourhoods.decoderDirectory)
             }
             return fingerprint.hex
         }

@@ -3,8 +3,8 @@ import LoupeAnalysis
 import LoupeFindings
 
 /// The steps of a build after its inputs are checked: `corpus`, `store`, then per hook
-/// `dictionary(hook)`, `atlas(hook)` and `explain(hook)`, then `circuit(task)` per circuit task; the
-/// activation store is removed at the end.
+/// `dictionary(hook)`, `atlas(hook)` and `explain(hook)`, then `circuit(task)` per circuit task, then
+/// `decoder` and `neighbourhoods(site)` per site; the activation store is removed at the end.
 struct ReportPipeline {
     let context: BuildContext
     let inputs: ReportInputs
@@ -30,10 +30,14 @@ struct ReportPipeline {
             if let trained = dictionary.dictionary { atlasDictionaries.append((findings.id, entry.hook, trained)) }
         }
         let circuits = try spec.circuits.map { try CircuitStep(context: context, inputs: inputs).run($0, dictionaries: atlasDictionaries) }
+        let neighbourhoods = try spec.neighbourhoods.map {
+            try NeighbourhoodStep(context: context, inputs: inputs).run($0, store: store, windows: corpus.windows, dictionaries: dictionaries)
+        }
         let config = inputs.model.config
         let model = ModelSummary(
             path: context.relativePath(spec.model), layers: config.layers, width: config.width, heads: config.heads,
             vocabularySize: config.vocabularySize, contextLength: config.contextLength)
-        return ReportFindings(name: spec.name, model: model, corpus: corpus.summary, dictionaries: dictionaries, circuits: circuits)
+        return ReportFindings(name: spec.name, model: model, corpus: corpus.summary, dictionaries: dictionaries, circuits: circuits,
+            neighbourhoods: neighbourhoods)
     }
 }

@@ -19,6 +19,7 @@ import Foundation
 ///     neurons: true
 /// atlas: {top_examples: 20, intervals: 10, interval_examples: 5, explain: true, min_firing_tokens: 20}
 /// circuits: {tasks: [ioi, {task: docstring, ground_truth: circuits/docstring.json}]}   # see CircuitSpec
+/// neighbourhoods: {decoder: decoder, epsilon: 0.1, sites: [...]}                      # see NeighbourhoodSpec
 /// seed: 1
 /// ```
 ///
@@ -76,6 +77,8 @@ public struct ReportSpec: Equatable, Sendable {
     public var minimumFiringTokens: Int
     /// The circuit analysis, when the spec has a `circuits:` section.
     public var circuits: CircuitSpec?
+    /// The decoded-neighbourhood analysis, when the spec has a `neighbourhoods:` section.
+    public var neighbourhoods: NeighbourhoodSpec?
     /// Seed of every random draw of the build (interval samples, explanation scoring, task pairs).
     public var seed: UInt64
 
@@ -89,7 +92,7 @@ public struct ReportSpec: Equatable, Sendable {
     /// Reads and validates a spec; every error is a `BuildError` of step `spec` naming the file and the key.
     public static func load(url: URL) throws -> ReportSpec {
         let spec = try SpecReader.load(url: url)
-        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "circuits", "seed"])
+        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "circuits", "neighbourhoods", "seed"])
         let base = url.deletingLastPathComponent()
         func path(_ reader: SpecReader, _ key: String) throws -> URL {
             let relative = try reader.string(key)
@@ -172,6 +175,8 @@ public struct ReportSpec: Equatable, Sendable {
             explain: explain,
             minimumFiringTokens: try atlas.integer("min_firing_tokens", default: 20, range: 1...Int.max),
             circuits: try spec.mapping["circuits"] == nil ? nil : CircuitSpec.read(try spec.section("circuits"), base: base),
+            neighbourhoods: try spec.mapping["neighbourhoods"] == nil
+                ? nil : NeighbourhoodSpec.read(try spec.section("neighbourhoods"), base: base, model: model, atlasHooks: hooks.map(\.hook)),
             seed: UInt64(try spec.integer("seed", default: 0, range: 0...Int.max)))
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import LoupeAnalysis
 
-/// The `store` step: every window through the model once, every spec hook captured into an
-/// activation store on disk (the sweep stops at the deepest hook).
+/// The `store` step: every window through the model once, every atlas hook and neighbourhood site
+/// captured into an activation store on disk (the sweep stops at the deepest hook).
 struct StoreStep {
     let context: BuildContext
     let inputs: ReportInputs
@@ -12,8 +12,17 @@ struct StoreStep {
             let progress = context.track(.store, "running the model", total: windows.count, unit: "windows")
             defer { progress.finish() }
             return try ActivationStore.build(
-                model: inputs.model, windows: windows, hooks: context.spec.hooks.map(\.hook), directory: directory,
+                model: inputs.model, windows: windows, hooks: Self.hooks(context.spec), directory: directory,
                 progress: { done, _ in progress.update(done) })
         }
+    }
+
+    /// The hooks stored: the atlas hooks, then the neighbourhood sites' hooks, each once.
+    static func hooks(_ spec: ReportSpec) -> [String] {
+        var hooks: [String] = []
+        for hook in spec.hooks.map(\.hook) + (spec.neighbourhoods?.sites.map(\.hook) ?? []) where !hooks.contains(hook) {
+            hooks.append(hook)
+        }
+        return hooks
     }
 }
