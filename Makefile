@@ -35,7 +35,7 @@ bench: deps
 		echo "measuring PyTorch training with Tools/bench_torch_train.py"; \
 		python3 Tools/bench_torch_train.py > .build/bench_torch_train.json 2>/dev/null && peer="$$peer --peer-train .build/bench_torch_train.json"; \
 	fi; \
-	.build/release/loupe-bench --breakdown --circuits --preimage $$peer
+	.build/release/loupe-bench --breakdown --circuits --preimage --decoder $$peer
 
 clean:
 	rm -rf .build

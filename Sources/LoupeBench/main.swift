@@ -9,7 +9,8 @@ import LoupeModel
 /// figures with `--peer FILE` / `--peer-train FILE`, the outputs of `Tools/bench_torch.py` and
 /// `Tools/bench_torch_train.py`).
 /// `--circuits` adds the wall time of every circuit method (see `CircuitBenchmark`), `--preimage` the
-/// retrieval benchmark (see `PreimageBenchmark`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
+/// retrieval benchmark (see `PreimageBenchmark`), `--decoder` decoder training and sampling (see
+/// `DecoderBenchmark`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
 /// the time of each kernel at this shape. Prints human-readable lines and one JSON line with every figure.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -160,6 +161,15 @@ if arguments.contains("--preimage") {
     figures["preimage_demo_build_seconds"] = r.demoBuildSeconds
     figures["preimage_demo_l2_seconds"] = r.demoL2Seconds
     figures["preimage_demo_cosine_seconds"] = r.demoCosineSeconds
+}
+
+if arguments.contains("--decoder") {
+    FileHandle.standardError.write("decoder benchmark…\n".data(using: .utf8)!)
+    let r = try DecoderBenchmark(steps: repetitions == 1 ? 20 : 100).run(demo: URL(fileURLWithPath: "Reports/demo"))
+    print("decoder training (demo decoder shape, pairs from the demo model on toy-world inputs), \(r.trainingSteps) steps: \(String(format: "%.0f", r.trainingTokensPerSecond)) tokens/s")
+    print("decode (demo decoder, 64 distinct samples re-measured): \(String(format: "%.2f", r.decodeSeconds)) s, \(String(format: "%.0f", r.samplesPerSecond)) samples/s")
+    figures["decoder_training_tokens_per_second"] = r.trainingTokensPerSecond
+    figures["decode_samples_per_second"] = r.samplesPerSecond
 }
 
 if let peerTokensPerSecond {

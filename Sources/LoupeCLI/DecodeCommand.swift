@@ -10,11 +10,13 @@ struct DecodeCommand: ParsableCommand {
         commandName: "decode",
         abstract: "Sample inputs whose activation is near a query's from an inversion decoder; write JSON.",
         discussion: """
-            Candidates are drawn at temperatures 0.5, 1 and 2 and activation-noise levels 0 and 0.1 in turn until \
-            --samples distinct inputs are found; each is run through the model and its distance is the minimum over \
-            its non-BOS positions (the matched position). Writes {"query": {"tokens", "position"}, "hook", "head", \
-            "distance", "epsilon", "samples": [{"tokens", "text", "distance", "matched_position", "temperature", \
-            "noise"}], "inside_fraction", "shared": [{"statement", "support"}]}, samples ascending by distance.
+            Distinct candidates are drawn from the decoder in equal shares at temperatures 0.5, 1 and 2 and \
+            activation-noise levels 0 and 0.05 (8 per sample), each is run through the model, and its distance is \
+            the minimum over its non-BOS positions (the matched position). The --samples shown are the nearest \
+            candidates inside ε (at most three quarters of them) and candidates outside ε spread over their distances. \
+            Writes {"query": {"tokens", "position"}, "hook", "head", "distance", "epsilon", "samples": [{"tokens", \
+            "text", "distance", "matched_position", "temperature", "noise"}], "inside_fraction", "shared": \
+            [{"statement", "support"}]}, samples ascending by distance.
             """)
 
     @Option(help: "The inversion decoder directory (from `loupe train-decoder`).")

@@ -60,6 +60,11 @@ public struct ToyWorld: Sendable {
         return filler.sentence(rng: &rng)
     }
 
+    /// One filler sentence (no task instance, no `<|endoftext|>`).
+    public func filler(rng: inout SeededRandom) -> [Int] {
+        filler.sentence(rng: &rng)
+    }
+
     /// One training sequence of exactly `length` ids (`[length]`, empty when `length ≤ 0`):
     /// `<|endoftext|>`, then sentences, the last one cut at `length`.
     public func sequence(length: Int, rng: inout SeededRandom) -> [Int] {

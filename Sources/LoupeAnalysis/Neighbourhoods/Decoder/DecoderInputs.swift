@@ -5,9 +5,9 @@ import LoupeToyWorld
 /// Where a decoder's training inputs come from: fresh toy-world documents (for models of the toy
 /// world) or windows of a tokenised corpus.
 public enum DecoderInputSource: Sendable, Equatable {
-    /// `<|endoftext|>` and 1…`sentences` toy-world sentences, each a task instance with probability
-    /// `taskShare` (else filler), cut to the probed context.
-    case toyWorld(sentences: Int, taskShare: Double)
+    /// `<|endoftext|>` and 1…`sentences` toy-world sentences, each with probability `taskShare` an
+    /// instance of one of `tasks` (names; all five when empty), else filler, cut to the probed context.
+    case toyWorld(sentences: Int, taskShare: Double, tasks: [String])
     /// Windows of the probed model's context cut from these documents (a BOS first when the decoder
     /// prepends one).
     case corpus(TokenizedCorpus)
@@ -31,7 +31,11 @@ public struct DecoderExampleMaker: Sendable {
         self.source = source
         self.bos = bos
         switch source {
-        case .toyWorld:
+        case let .toyWorld(_, _, tasks):
+            let names = ToyWorld().tasks.map(\.name)
+            if let unknown = tasks.first(where: { !names.contains($0) }) {
+                throw DecoderError.invalidSetting(name: "data.tasks", reason: "'\(unknown)' is not a toy task (\(names.joined(separator: ", ")))")
+            }
             windows = []
         case let .corpus(corpus):
             windows = try corpus.windows(contextLength: probed.config.contextLength, bos: bos).map(\.tokens).filter { $0.count > (bos == nil ? 0 : 1) }
@@ -42,11 +46,12 @@ public struct DecoderExampleMaker: Sendable {
     /// One probed input.
     private func input(_ rng: inout SeededRandom) -> [Int] {
         switch source {
-        case let .toyWorld(sentences, taskShare):
+        case let .toyWorld(sentences, taskShare, names):
+            let tasks = names.isEmpty ? world.tasks : world.tasks.filter { names.contains($0.name) }
             var ids = bos.map { [$0] } ?? []
             for _ in 0...rng.nextInt(below: max(1, sentences)) {
                 ids += Double(rng.nextUniform()) < taskShare
-                    ? world.tasks[rng.nextInt(below: world.tasks.count)].sentence(rng: &rng) : world.sentence(rng: &rng)
+                    ? tasks[rng.nextInt(below: tasks.count)].sentence(rng: &rng) : world.filler(rng: &rng)
             }
             return Array(ids.prefix(probed.config.contextLength))
         case .corpus:
@@ -54,28 +59,39 @@ public struct DecoderExampleMaker: Sendable {
         }
     }
 
+    /// Inputs run through the probed model together (grouped by length, so little is padding).
+    static let probedBatch = 256
+
     /// `count` examples: for each, an input, a site and a non-BOS position drawn from `rng`, the
-    /// input cut after that position. Inputs run through the probed model together.
+    /// input cut after that position (activations are causal, so the cut input gives the same ones).
     public func examples(count: Int, rng: inout SeededRandom) throws -> [DecoderExample] {
         guard count > 0 else { return [] }
-        let inputs = (0..<count).map { _ in input(&rng) }
-        let choices = inputs.map { tokens -> (site: Int, position: Int) in
-            let first = bos == nil ? 0 : 1
-            return (rng.nextInt(below: sites.count), first + rng.nextInt(below: max(1, tokens.count - first)))
+        let first = bos == nil ? 0 : 1
+        let drawn = (0..<count).map { _ -> (tokens: [Int], site: Int) in
+            let tokens = input(&rng)
+            let site = rng.nextInt(below: sites.count)
+            let position = first + rng.nextInt(below: max(1, tokens.count - first))
+            return (Array(tokens[...position]), site)
         }
-        let length = inputs.map(\.count).max()!
-        let padding = bos ?? 0
         let hooks = Set(sites.map(\.hook))
-        let pass = try probed.forward(
-            inputs.map { $0 + Array(repeating: padding, count: length - $0.count) }, ForwardRequest(cache: hooks, computeLogits: false))
-        return zip(inputs, choices).enumerated().map { item, pair in
-            let (tokens, choice) = pair
-            let site = sites[choice.site]
-            let value = pass.cache[site.hook]!
-            let row = (item * length + choice.position) * site.rowWidth
-            return DecoderExample(
-                site: choice.site, activation: Array(value.scalars[(row + site.columns.lowerBound)..<(row + site.columns.upperBound)]),
-                tokens: Array(tokens[...choice.position]))
+        let padding = bos ?? 0
+        var examples = [DecoderExample?](repeating: nil, count: count)
+        let order = drawn.indices.sorted { (drawn[$0].tokens.count, $0) < (drawn[$1].tokens.count, $1) }
+        for start in stride(from: 0, to: count, by: Self.probedBatch) {
+            let group = Array(order[start..<min(count, start + Self.probedBatch)])
+            let length = group.map { drawn[$0].tokens.count }.max()!
+            let pass = try probed.forward(
+                group.map { drawn[$0].tokens + Array(repeating: padding, count: length - drawn[$0].tokens.count) },
+                ForwardRequest(cache: hooks, computeLogits: false))
+            for (item, index) in group.enumerated() {
+                let (tokens, choice) = drawn[index]
+                let site = sites[choice]
+                let row = (item * length + tokens.count - 1) * site.rowWidth
+                let value = pass.cache[site.hook]!
+                examples[index] = DecoderExample(
+                    site: choice, activation: Array(value.scalars[(row + site.columns.lowerBound)..<(row + site.columns.upperBound)]), tokens: tokens)
+            }
         }
+        return examples.map { $0! }
     }
 }

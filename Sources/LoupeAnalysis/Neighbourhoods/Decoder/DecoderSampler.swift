@@ -6,11 +6,16 @@ import LoupeModel
 public struct DecodeSettings: Sendable, Equatable {
     /// Distinct samples returned.
     public var samples = 64
+    /// Distinct candidates drawn per sample returned.
+    public var candidatesPerSample = 8
+    /// Most of the returned samples taken from the candidates inside ε (the rest from those outside,
+    /// nearest first), so a set shows what lies just inside and just outside the preimage.
+    public var insideShare = 0.75
     /// Softmax temperatures; candidates are drawn at each in turn.
     public var temperatures: [Double] = [0.5, 1, 2]
     /// Activation-noise levels σ: a candidate's conditioning activation is `q + σ·‖q‖/√w · n`, `n`
     /// standard normal, so the noise's norm is about σ‖q‖.
-    public var noises: [Double] = [0, 0.1]
+    public var noises: [Double] = [0, 0.05]
     public var distance: PreimageDistance = .l2
     public var epsilon = 0.1
     public var seed: UInt64 = 1
@@ -40,9 +45,11 @@ public enum DecoderSampler {
     static let maximumRounds = 200
 
     /// `settings.samples` distinct samples for `query` (at `site`, index `siteIndex` of the decoder),
-    /// ascending by distance (ties in the order drawn). Rounds of candidates cycle through every
-    /// temperature and noise level; candidates are kept in the order drawn until enough distinct
-    /// inputs are found, so the set is what the decoder gives, not a selection by distance.
+    /// ascending by distance (ties in the order drawn), InversionView's way: distinct candidates are
+    /// drawn at every temperature and noise level in turn until there are `candidatesPerSample` per
+    /// sample, each is run back through the probed model, and the set shown holds the nearest candidates
+    /// inside ε (at most `insideShare` of it) and the nearest outside (the rest): most but not all
+    /// inside, so that what the inside samples share stands against near misses.
     public static func sample(
         decoder: InversionDecoder, probed: GPT2Model, query: PreimageQuery, siteIndex: Int, settings: DecodeSettings
     ) throws -> [DecodedCandidate] {
@@ -53,24 +60,34 @@ public enum DecoderSampler {
         guard settings.noises.allSatisfy({ $0 >= 0 && $0.isFinite }), !settings.noises.isEmpty else {
             throw DecoderError.invalidSetting(name: "noise", reason: "need at least one level ≥ 0")
         }
+        guard settings.insideShare > 0 && settings.insideShare <= 1 else {
+            throw DecoderError.invalidSetting(name: "inside share", reason: "must be in (0, 1]")
+        }
         let pairs = settings.temperatures.flatMap { t in settings.noises.map { (temperature: t, noise: $0) } }
         var rng = SeededRandom(seed: settings.seed)
         var seen: Set<[Int]> = []
         var kept: [(tokens: [Int], temperature: Double, noise: Double)] = []
+        // Each temperature and noise level gives an equal share of distinct candidates (a confident
+        // low temperature repeats itself, so it is drawn from until its share is full or rounds run out).
+        let quota = (settings.samples * max(1, settings.candidatesPerSample) + pairs.count - 1) / pairs.count
+        var filled = Array(repeating: 0, count: pairs.count)
         var round = 0
-        while kept.count < settings.samples {
-            guard round < maximumRounds else {
-                throw DecoderError.invalidSetting(
-                    name: "samples", reason: "the decoder gave only \(kept.count) distinct inputs in \(maximumRounds) rounds; ask for fewer samples")
-            }
+        while filled.contains(where: { $0 < quota }) && round < maximumRounds {
             round += 1
-            let rows = pairs.flatMap { Array(repeating: $0, count: perPairPerRound) }
-            let activations = rows.map { noisy(query.activation, level: $0.noise, rng: &rng) }
-            let drawn = try generate(decoder: decoder, activations: activations, site: siteIndex, temperatures: rows.map(\.temperature), rng: &rng)
-            for (row, tokens) in zip(rows, drawn) where kept.count < settings.samples {
+            let open = pairs.indices.filter { filled[$0] < quota }
+            let rows = (0..<perPairPerRound).flatMap { _ in open }
+            let activations = rows.map { noisy(query.activation, level: pairs[$0].noise, rng: &rng) }
+            let drawn = try generate(
+                decoder: decoder, activations: activations, site: siteIndex, temperatures: rows.map { pairs[$0].temperature }, rng: &rng)
+            for (pair, tokens) in zip(rows, drawn) where filled[pair] < quota {
                 guard tokens.contains(where: { $0 != decoder.config.bosTokenID }), seen.insert(tokens).inserted else { continue }
-                kept.append((tokens, row.temperature, row.noise))
+                kept.append((tokens, pairs[pair].temperature, pairs[pair].noise))
+                filled[pair] += 1
             }
+        }
+        guard kept.count >= settings.samples else {
+            throw DecoderError.invalidSetting(
+                name: "samples", reason: "the decoder gave only \(kept.count) distinct inputs in \(maximumRounds) rounds; ask for fewer samples")
         }
         let measured = try measure(kept.map(\.tokens), probed: probed, query: query, distance: settings.distance, bos: decoder.config.bosTokenID)
         let candidates = zip(kept, measured).map { drawn, measure in
@@ -78,7 +95,22 @@ public enum DecoderSampler {
                 tokens: drawn.tokens, matchedPosition: measure.matched, distance: measure.distances[measure.matched]!,
                 positionDistances: measure.distances, temperature: drawn.temperature, noise: drawn.noise)
         }
-        return candidates.enumerated().sorted { ($0.element.distance, $0.offset) < ($1.element.distance, $1.offset) }.map(\.element)
+        let sorted = candidates.enumerated().sorted { ($0.element.distance, $0.offset) < ($1.element.distance, $1.offset) }.map(\.element)
+        return select(sorted, settings: settings)
+    }
+
+    /// The samples shown, from candidates sorted by distance: the nearest inside ε, at most
+    /// `insideShare` of the samples unless too few lie outside, and the rest from outside, spread
+    /// evenly over their distances (near misses and far ones alike); in order.
+    static func select(_ sorted: [DecodedCandidate], settings: DecodeSettings) -> [DecodedCandidate] {
+        let inside = sorted.filter { $0.distance <= settings.epsilon }
+        let outside = sorted.filter { $0.distance > settings.epsilon }
+        let n = min(settings.samples, sorted.count)
+        let most = Int((Double(n) * settings.insideShare).rounded(.down))
+        let fromInside = min(inside.count, max(most, n - outside.count))
+        let fromOutside = n - fromInside
+        let spread = (0..<fromOutside).map { outside[$0 * outside.count / max(1, fromOutside)] }
+        return Array(inside.prefix(fromInside)) + spread
     }
 
     /// `activation` plus noise of norm about `level · ‖activation‖`.

@@ -30,7 +30,9 @@ public struct DecoderTrainingRecord: Sendable, Equatable {
     public var loss: Float
     public var learningRate: Float
     public var gradientNorm: Float
-    /// Body tokens (inputs and their end of text) per second of the step, the probed model's pass included.
+    /// Predicted tokens of the batch (each input's tokens and its end of text).
+    public var tokens: Int
+    /// `tokens` per second of the step, the probed model's pass included.
     public var tokensPerSecond: Double
 }
 
@@ -127,7 +129,7 @@ public struct DecoderTrainer: Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let tokens = batch.reduce(0) { $0 + $1.tokens.count + 1 }
         let record = DecoderTrainingRecord(
-            step: step + 1, loss: loss, learningRate: update.learningRate, gradientNorm: update.gradientNorm,
+            step: step + 1, loss: loss, learningRate: update.learningRate, gradientNorm: update.gradientNorm, tokens: tokens,
             tokensPerSecond: Double(tokens) / seconds)
         log.append(record)
         return record
