@@ -16,7 +16,7 @@ import Testing
             - hook: blocks.3.hook_resid_post
               queries:
                 - {text: "c b e b b | b :", position: -1}
-                - {features: [0, 1, 2, 3, 4, 5, 6, 7], top: 1}
+                - {features: [0, 1, 2], top: 1}
             - {hook: blocks.0.attn.hook_z, head: 2, queries: [{task: ioi, examples: 1, positions: [-1, -5]}]}
         """
 
