@@ -118,6 +118,14 @@ public struct InversionDecoder: Sendable {
         return (input, target)
     }
 
+    /// The body's inputs and targets for a batch, padded to its longest example, each example checked.
+    func sequences(_ examples: [DecoderExample]) throws -> [(input: [Int], target: [Int])] {
+        guard !examples.isEmpty else { throw DecoderError.invalidSetting(name: "batch", reason: "no example") }
+        for example in examples { try check(example) }
+        let length = examples.map(\.tokens.count).max()! + 2
+        return examples.map { sequence($0.tokens, length: length) }
+    }
+
     /// Checks an example's site, activation width and tokens.
     func check(_ example: DecoderExample) throws {
         guard config.sites.indices.contains(example.site) else {
@@ -142,10 +150,7 @@ public struct InversionDecoder: Sendable {
     /// Mean next-token cross-entropy over every predicted token of `examples` (each input's tokens
     /// and its end of text) and the gradient of every parameter.
     public func lossAndGradients(_ examples: [DecoderExample]) throws -> (loss: Float, gradients: BatchGradients) {
-        guard !examples.isEmpty else { throw DecoderError.invalidSetting(name: "batch", reason: "no example") }
-        for example in examples { try check(example) }
-        let length = examples.map(\.tokens.count).max()! + 2
-        let sequences = examples.map { sequence($0.tokens, length: length) }
+        let sequences = try sequences(examples)
         let (prefix, tape) = try ConditioningNetwork.forward(
             conditioning, config: config, activations: examples.map(\.activation), sites: examples.map(\.site))
         let pass = try body.forward(sequences.map(\.input), ForwardRequest(recordTape: true, prefix: prefix))
@@ -158,10 +163,7 @@ public struct InversionDecoder: Sendable {
 
     /// Mean next-token cross-entropy of `examples` without gradients.
     public func loss(_ examples: [DecoderExample]) throws -> Double {
-        guard !examples.isEmpty else { throw DecoderError.invalidSetting(name: "batch", reason: "no example") }
-        for example in examples { try check(example) }
-        let length = examples.map(\.tokens.count).max()! + 2
-        let sequences = examples.map { sequence($0.tokens, length: length) }
+        let sequences = try sequences(examples)
         let logits = try self.logits(sequences.map(\.input), activations: examples.map(\.activation), sites: examples.map(\.site))
         return Double(CrossEntropy.lossAndGradient(logits: logits, targets: sequences.flatMap(\.target)).loss)
     }
