@@ -28,6 +28,7 @@ test: deps
 # The PyTorch peer figure is measured when Python with torch and transformers is available.
 bench: deps
 	$(SWIFT) build -c release --product loupe-bench
+	$(SWIFT) build -c release --product loupe
 	@peer=""; \
 	if python3 -c "import torch, transformers" >/dev/null 2>&1; then \
 		echo "measuring PyTorch with Tools/bench_torch.py"; \
@@ -35,7 +36,7 @@ bench: deps
 		echo "measuring PyTorch training with Tools/bench_torch_train.py"; \
 		python3 Tools/bench_torch_train.py > .build/bench_torch_train.json 2>/dev/null && peer="$$peer --peer-train .build/bench_torch_train.json"; \
 	fi; \
-	.build/release/loupe-bench --breakdown --circuits --preimage --decoder $$peer
+	.build/release/loupe-bench --breakdown --build --circuits --preimage --decoder $$peer
 
 clean:
 	rm -rf .build

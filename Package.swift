@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         .executableTarget(
             name: "LoupeBench",
-            dependencies: ["LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeSite"]
+            dependencies: ["LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeReport", "LoupeSite"]
         ),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeFindingsTests", dependencies: ["LoupeFindings"]),

@@ -37,15 +37,7 @@ struct AtlasBenchmark {
             store = try ActivationStore.build(model: model, windows: windows, hooks: [hook], directory: scratch.appendingPathComponent("store"))
         }
         let width = model.config.width
-        func random(_ shape: [Int], scale: Float) -> Tensor {
-            var t = Tensor(shape: shape)
-            for i in 0..<t.count { t.scalars[i] = rng.nextNormal() * scale }
-            return t
-        }
-        let dictionary = try SparseDictionary(
-            architecture: .topk, hookName: hook,
-            encoderWeight: random([width, features], scale: 1 / Float(width).squareRoot()), encoderBias: Tensor(shape: [features]),
-            decoderWeight: random([features, width], scale: 1 / Float(width).squareRoot()), decoderBias: Tensor(shape: [width]), k: k)
+        let dictionary = try BenchDictionary.randomTopK(hook: hook, width: width, features: features, k: k, rng: &rng)
         let tokenizer = try WordTokenizer(tokens: (0..<model.config.vocabularySize).map { "t\($0)" })
         var atlas: AtlasResult?
         let atlasSeconds = try seconds {

@@ -24,7 +24,7 @@ struct DecoderBenchmark {
         let probed = try GPT2Model.load(directory: demo.appendingPathComponent("model"))
         let decoder = try InversionDecoder.load(directory: demo.appendingPathComponent("decoder"))
         let sites = try decoder.config.sites.map { try PreimageSite(hook: $0.hook, head: $0.head, model: probed) }
-        let maker = try DecoderExampleMaker(probed: probed, sites: sites, source: .toyWorld(sentences: 1, taskShare: 0.9, tasks: ["counting", "ioi"]), bos: 0)
+        let maker = try DecoderExampleMaker(probed: probed, sites: sites, source: .toyWorld(sentences: 1, taskShare: 0.9, readoutShare: 0, tasks: ["counting", "ioi"]), bos: 0)
         var settings = DecoderTrainingSettings()
         settings.steps = steps + 8
         var trainer = try DecoderTrainer(maker: maker, settings: settings, probedModelFingerprint: "bench")

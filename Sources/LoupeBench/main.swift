@@ -8,7 +8,8 @@ import LoupeModel
 /// raw sgemm rate, and training-step throughput at the demo and GPT-2-small shapes (PyTorch's
 /// figures with `--peer FILE` / `--peer-train FILE`, the outputs of `Tools/bench_torch.py` and
 /// `Tools/bench_torch_train.py`).
-/// `--circuits` adds the wall time of every circuit method (see `CircuitBenchmark`), `--preimage` the
+/// `--build` adds `loupe build` end to end on a user-shaped input (see `BuildBenchmark`), `--circuits`
+/// adds the wall time of every circuit method (see `CircuitBenchmark`), `--preimage` the
 /// retrieval benchmark (see `PreimageBenchmark`), `--decoder` decoder training and sampling (see
 /// `DecoderBenchmark`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
 /// the time of each kernel at this shape. Prints human-readable lines and one JSON line with every figure.
@@ -33,8 +34,9 @@ func forwardFlops(_ config: GPT2Config, batch: Int, tokens: Int) -> Double {
     return l * perLayer + 2 * n * c * v
 }
 
-ProcessSetup.prepare()
 let arguments = CommandLine.arguments
+BenchArguments.validate(arguments)
+ProcessSetup.prepare()
 let repetitions = arguments.contains("--quick") ? 1 : 3
 let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 12)
 let (batch, length) = (8, 128)
@@ -126,6 +128,21 @@ if !arguments.contains("--no-atlas") {
     figures["atlas_seconds_total"] = result.storeSeconds + result.atlasSeconds + result.siteSeconds
     figures["site_median_page_bytes"] = Double(result.medianPageBytes)
     figures["site_largest_page_bytes"] = Double(result.largestPageBytes)
+}
+
+if arguments.contains("--build") {
+    let r = try BuildBenchmark().run()
+    let f = { (value: Double, digits: Int) in String(format: "%.\(digits)f", value) }
+    print("loupe build, user-shaped input (GPT-2-small shape, \(BuildBenchmark.documents) documents of 20–400 tokens = \(r.tokens) tokens, context \(BuildBenchmark.context), SAELens TopK \(BuildBenchmark.features) at \(BuildBenchmark.hook)), phases:")
+    print(r.timings.table(), terminator: "")
+    let atlasPhase = r.timings.phases.first { $0.phase == "atlas(\(BuildBenchmark.hook))" }?.seconds ?? 0
+    let limit = r.sweepFlops / peak / 1e9
+    print("  end to end \(f(r.wallSeconds, 1)) s (site and process start included), peak RSS \(r.peakResidentBytes / 1_048_576) MB; atlas phase \(f(atlasPhase, 1)) s, end to end / atlas phase \(f(r.wallSeconds / max(atlasPhase, 1e-9), 2))×; compute limit (the sweep's \(f(r.sweepFlops / 1e12, 2)) TFLOP at the sgemm peak) \(f(limit, 1)) s")
+    figures["build_seconds"] = r.wallSeconds
+    figures["build_peak_resident_bytes"] = Double(r.peakResidentBytes)
+    figures["build_atlas_phase_seconds"] = atlasPhase
+    figures["build_compute_limit_seconds"] = limit
+    for phase in r.timings.phases { figures["build_phase_\(phase.phase)_seconds"] = phase.seconds }
 }
 
 if arguments.contains("--circuits") {

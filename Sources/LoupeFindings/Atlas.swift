@@ -48,7 +48,7 @@ public struct DictionaryQuality: Codable, Sendable, Equatable {
     public var fractionOfVarianceExplained: Double
     /// Mean number of active features per token.
     public var meanL0: Double
-    /// Fraction of features that never fire on the corpus.
+    /// Fraction of features that never fire on the evaluated tokens.
     public var deadFraction: Double
     /// Next-token cross-entropy of the model as is, with the reconstruction spliced in at the hook,
     /// and with the hook zeroed.
@@ -57,10 +57,12 @@ public struct DictionaryQuality: Codable, Sendable, Equatable {
     public var zeroAblatedLoss: Double
     /// (zero-ablated − reconstructed) / (zero-ablated − clean): 1 when the reconstruction loses nothing.
     public var lossRecovered: Double
+    /// Corpus tokens these figures are measured on.
+    public var tokens: Int
 
     public init(
         meanSquaredError: Double, fractionOfVarianceExplained: Double, meanL0: Double, deadFraction: Double,
-        cleanLoss: Double, reconstructedLoss: Double, zeroAblatedLoss: Double, lossRecovered: Double
+        cleanLoss: Double, reconstructedLoss: Double, zeroAblatedLoss: Double, lossRecovered: Double, tokens: Int
     ) {
         self.meanSquaredError = meanSquaredError
         self.fractionOfVarianceExplained = fractionOfVarianceExplained
@@ -70,6 +72,7 @@ public struct DictionaryQuality: Codable, Sendable, Equatable {
         self.reconstructedLoss = reconstructedLoss
         self.zeroAblatedLoss = zeroAblatedLoss
         self.lossRecovered = lossRecovered
+        self.tokens = tokens
     }
 }
 

@@ -11,6 +11,16 @@ struct BuildContext {
         progress(.note(step, message))
     }
 
+    /// Runs `body` as the phase `step`, reporting its wall time and peak memory.
+    func timed<T>(_ step: BuildStep, _ body: () throws -> T) rethrows -> T {
+        try timed(step.description, body)
+    }
+
+    /// Runs `body` as the phase named `phase` (steps of several tasks or sites together).
+    func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+        try PhaseClock.measure(phase, record: { progress(.timed($0)) }, body)
+    }
+
     /// Announces a part of `step` with `total` units and returns the function that reports how
     /// many are done (call `finish` on the result at the end).
     func track(_ step: BuildStep, _ label: String, total: Int, unit: String) -> StepProgress {

@@ -72,6 +72,8 @@ public enum BuildEvent: Sendable {
     case finished(BuildStep)
     /// Something the user may want to know (a reused cache, a fallback); the build goes on.
     case note(BuildStep, String)
+    /// A phase of the build is done: its wall time and peak resident memory.
+    case timed(PhaseTiming)
 }
 
 /// Receives a build's events; called on the building thread.

@@ -16,7 +16,8 @@ import LoupeToyWorld
 ///   - {hook: blocks.*.attn.hook_z, heads: all}
 ///   - {hook: blocks.1.attn.hook_z, head: 2}
 /// decoder: {layers: 2, width: 128, heads: 4, mlp_width: 512, site_embedding: 32, conditioning_blocks: 2}
-/// data: {source: toy_world, sentences: 2, task_share: 0.5, tasks: [counting, ioi]}   # tasks: default all
+/// data: {source: toy_world, sentences: 2, task_share: 0.5, readout_share: 0, tasks: [counting, ioi]}
+///                                                               # tasks: default all
 ///                                                               # or {source: corpus, file: corpus.txt}
 /// training: {steps: 1000, batch_size: 64, learning_rate: 0.001, warmup_steps: 100,
 ///            final_lr_fraction: 0.1, weight_decay: 0.01, gradient_clip: 1.0}
@@ -37,7 +38,7 @@ public struct DecoderTrainingSpec: Equatable, Sendable {
 
     /// The data the probed model runs on.
     public enum Data: Equatable, Sendable {
-        case toyWorld(sentences: Int, taskShare: Double, tasks: [String])
+        case toyWorld(sentences: Int, taskShare: Double, readoutShare: Double, tasks: [String])
         case corpus(URL)
     }
 
@@ -101,7 +102,7 @@ public struct DecoderTrainingSpec: Equatable, Sendable {
         settings.conditioningBlocks = try decoder.integer("conditioning_blocks", default: settings.conditioningBlocks, range: 0...64)
 
         let dataSection = try spec.section("data")
-        try dataSection.rejectUnknownKeys(["source", "sentences", "task_share", "tasks", "file"])
+        try dataSection.rejectUnknownKeys(["source", "sentences", "task_share", "readout_share", "tasks", "file"])
         let data: Data
         switch try dataSection.string("source", default: "toy_world", allowed: ["toy_world", "corpus"]) {
         case "toy_world":
@@ -115,7 +116,8 @@ public struct DecoderTrainingSpec: Equatable, Sendable {
             }
             data = .toyWorld(
                 sentences: try dataSection.integer("sentences", default: 2, range: 1...64),
-                taskShare: try dataSection.number("task_share", default: 0.5, range: 0...1), tasks: tasks)
+                taskShare: try dataSection.number("task_share", default: 0.5, range: 0...1),
+                readoutShare: try dataSection.number("readout_share", default: 0, range: 0...1), tasks: tasks)
         default:
             let url = URL(fileURLWithPath: try dataSection.string("file"), relativeTo: base).standardizedFileURL
             guard FileManager.default.fileExists(atPath: url.path) else { throw dataSection.invalid("file", "\(url.path) does not exist") }

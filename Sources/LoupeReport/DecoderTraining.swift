@@ -24,8 +24,8 @@ public enum DecoderTraining {
         }
         let source: DecoderInputSource
         switch spec.data {
-        case let .toyWorld(sentences, taskShare, tasks):
-            source = .toyWorld(sentences: sentences, taskShare: taskShare, tasks: tasks)
+        case let .toyWorld(sentences, taskShare, readoutShare, tasks):
+            source = .toyWorld(sentences: sentences, taskShare: taskShare, readoutShare: readoutShare, tasks: tasks)
         case let .corpus(url):
             source = .corpus(TokenizedCorpus(corpus: try Corpus.read(file: url), tokenizer: tokenizer))
         }

@@ -31,4 +31,14 @@ struct FindingsCache {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(stale))
         }
     }
+
+    /// Where the timings of the last computing build are written.
+    var timingsFile: URL { directory.appendingPathComponent("timings.json") }
+
+    /// Saves the timings of the build that computed the findings.
+    func store(_ timings: BuildTimings) throws {
+        try withStep(.cache, path: timingsFile.path) {
+            try JSONWriter.encode(timings, layout: .pretty).write(to: timingsFile, options: .atomic)
+        }
+    }
 }

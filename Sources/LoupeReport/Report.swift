@@ -15,8 +15,8 @@ import LoupeSite
 public enum Report {
     /// The findings of `spec`: from `<report>/findings/` when a cached file's input fingerprint
     /// matches (unless `force`; the model is then not even loaded), else computed step by step and
-    /// cached. `progress` receives the build's events; `environment` is read for the optional
-    /// language-model endpoint.
+    /// cached. `progress` receives the build's events (a `.timed` one at the end of each phase, also
+    /// written to `findings/timings.json`); `environment` is read for the optional language-model endpoint.
     public static func build(
         spec: ReportSpec, force: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -28,10 +28,16 @@ public enum Report {
             progress(.note(.cache, "inputs unchanged: reusing \(cache.file(fingerprint: before).path)"))
             return findings
         }
-        let context = BuildContext(spec: spec, environment: environment, progress: progress)
-        let findings = try ReportPipeline(context: context, inputs: try ReportInputs.load(spec: spec)).run()
+        var timings = BuildTimings()
+        let context = BuildContext(spec: spec, environment: environment) { event in
+            if case let .timed(phase) = event { timings.phases.append(phase) }
+            progress(event)
+        }
+        let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
+        let findings = try ReportPipeline(context: context, inputs: inputs).run()
         // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
-        try cache.store(findings, fingerprint: try InputFingerprint.of(spec))
+        try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec)) }
+        try cache.store(timings)
         return findings
     }
 

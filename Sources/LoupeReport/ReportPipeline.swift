@@ -11,27 +11,37 @@ struct ReportPipeline {
 
     func run() throws -> ReportFindings {
         let spec = context.spec
-        let corpus = try CorpusStep(context: context, inputs: inputs).run()
+        let corpus = try context.timed(.corpus) { try CorpusStep(context: context, inputs: inputs).run() }
         let storeDirectory = spec.findingsDirectory.appendingPathComponent("activations")
         defer { try? FileManager.default.removeItem(at: storeDirectory) }
-        let store = try StoreStep(context: context, inputs: inputs).run(windows: corpus.windows, directory: storeDirectory)
+        let store = try context.timed(.store) {
+            try StoreStep(context: context, inputs: inputs).run(windows: corpus.windows, directory: storeDirectory)
+        }
 
         var dictionaries: [DictionaryFindings] = []
         var atlasDictionaries: [(id: String, hook: String, dictionary: SparseDictionary)] = []
         for (index, entry) in spec.hooks.enumerated() {
-            let dictionary = try DictionaryStep(context: context, inputs: inputs)
-                .run(entry: entry, existing: inputs.dictionaries[index], store: store, windows: corpus.windows)
-            var atlas = try AtlasStep(context: context, inputs: inputs).run(entry: entry, features: dictionary, store: store)
+            let dictionary = try context.timed(.dictionary(hook: entry.hook)) {
+                try DictionaryStep(context: context, inputs: inputs)
+                    .run(entry: entry, existing: inputs.dictionaries[index], store: store, windows: corpus.windows)
+            }
+            var atlas = try context.timed(.atlas(hook: entry.hook)) {
+                try AtlasStep(context: context, inputs: inputs).run(entry: entry, features: dictionary, store: store)
+            }
             if spec.explain {
-                try ExplainStep(context: context, inputs: inputs).run(hook: entry.hook, atlas: &atlas)
+                try context.timed(.explain(hook: entry.hook)) { try ExplainStep(context: context, inputs: inputs).run(hook: entry.hook, atlas: &atlas) }
             }
             let findings = atlas.findings()
             dictionaries.append(findings)
             if let trained = dictionary.dictionary { atlasDictionaries.append((findings.id, entry.hook, trained)) }
         }
-        let circuits = try spec.circuits.map { try CircuitStep(context: context, inputs: inputs).run($0, dictionaries: atlasDictionaries) }
-        let neighbourhoods = try spec.neighbourhoods.map {
-            try NeighbourhoodStep(context: context, inputs: inputs).run($0, store: store, windows: corpus.windows, dictionaries: dictionaries)
+        let circuits = try spec.circuits.map { section in
+            try context.timed("circuits") { try CircuitStep(context: context, inputs: inputs).run(section, dictionaries: atlasDictionaries) }
+        }
+        let neighbourhoods = try spec.neighbourhoods.map { section in
+            try context.timed("neighbourhoods") {
+                try NeighbourhoodStep(context: context, inputs: inputs).run(section, store: store, windows: corpus.windows, dictionaries: dictionaries)
+            }
         }
         let config = inputs.model.config
         let model = ModelSummary(

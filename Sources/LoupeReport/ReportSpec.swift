@@ -75,6 +75,8 @@ public struct ReportSpec: Equatable, Sendable {
     public var explain: Bool
     /// Features firing on fewer corpus tokens are not explained.
     public var minimumFiringTokens: Int
+    /// Corpus tokens each dictionary's reconstruction quality is measured on (`evaluation: {tokens: N}`).
+    public var evaluationTokens: Int
     /// The circuit analysis, when the spec has a `circuits:` section.
     public var circuits: CircuitSpec?
     /// The decoded-neighbourhood analysis, when the spec has a `neighbourhoods:` section.
@@ -92,7 +94,7 @@ public struct ReportSpec: Equatable, Sendable {
     /// Reads and validates a spec; every error is a `BuildError` of step `spec` naming the file and the key.
     public static func load(url: URL) throws -> ReportSpec {
         let spec = try SpecReader.load(url: url)
-        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "circuits", "neighbourhoods", "seed"])
+        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "evaluation", "circuits", "neighbourhoods", "seed"])
         let base = url.deletingLastPathComponent()
         func path(_ reader: SpecReader, _ key: String) throws -> URL {
             let relative = try reader.string(key)
@@ -162,6 +164,8 @@ public struct ReportSpec: Equatable, Sendable {
         let atlas = try spec.section("atlas")
         try atlas.rejectUnknownKeys(["top_examples", "intervals", "interval_examples", "explain", "min_firing_tokens"])
         let explain = try atlas.boolean("explain", default: true)
+        let evaluation = try spec.section("evaluation")
+        try evaluation.rejectUnknownKeys(["tokens"])
         let prependBos = try corpusSection.boolean("prepend_bos", default: true)
         return ReportSpec(
             specURL: url.standardizedFileURL, name: name,
@@ -174,6 +178,7 @@ public struct ReportSpec: Equatable, Sendable {
             intervalExamples: try atlas.integer("interval_examples", default: 5, range: 1...100),
             explain: explain,
             minimumFiringTokens: try atlas.integer("min_firing_tokens", default: 20, range: 1...Int.max),
+            evaluationTokens: try evaluation.integer("tokens", default: 16384, range: 1...Int.max),
             circuits: try spec.mapping["circuits"] == nil ? nil : CircuitSpec.read(try spec.section("circuits"), base: base),
             neighbourhoods: try spec.mapping["neighbourhoods"] == nil
                 ? nil : NeighbourhoodSpec.read(try spec.section("neighbourhoods"), base: base, model: model, atlasHooks: hooks.map(\.hook)),

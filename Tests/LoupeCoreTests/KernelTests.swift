@@ -66,6 +66,32 @@ import Testing
         }
     }
 
+    @Test func activationBackwardIsTheDerivativeTimesTheGradient() throws {
+        let x = try Tensor(shape: [1003], scalars: (0..<1003).map { Float($0 - 501) * 0.023 })
+        let dy = random([1003], seed: 13, scale: 2)
+        for activation in Activation.allCases {
+            let backward = x.activationBackward(activation, outputGradient: dy)
+            for i in 0..<x.count {
+                let value = Double(x.scalars[i]), h = 1e-4
+                let analytic: Double
+                switch activation {
+                case .geluTanh:
+                    func gelu(_ v: Double) -> Double { 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))) }
+                    analytic = (gelu(value + h) - gelu(value - h)) / (2 * h)
+                case .geluErf:
+                    analytic = 0.5 * (1 + erf(value / 2.0.squareRoot())) + value * exp(-0.5 * value * value) / (2 * Double.pi).squareRoot()
+                case .relu:
+                    analytic = value > 0 ? 1 : 0
+                case .silu:
+                    let sigmoid = 1 / (1 + exp(-value))
+                    analytic = sigmoid * (1 + value * (1 - sigmoid))
+                }
+                let expected = analytic * Double(dy.scalars[i])
+                #expect(abs(Double(backward.scalars[i]) - expected) < 1e-5 * max(1, abs(expected)), "\(activation) at \(value)")
+            }
+        }
+    }
+
     @Test func causalAttentionMatchesPlainLoops() throws {
         let (b, t, h, d) = (2, 5, 3, 4)
         let q = random([b, t, h, d], seed: 10), k = random([b, t, h, d], seed: 11), v = random([b, t, h, d], seed: 12)

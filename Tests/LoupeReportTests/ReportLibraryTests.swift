@@ -57,9 +57,13 @@ import Testing
         #expect(site.keys.filter { $0.hasPrefix("/\(hook)-topk/features/") }.count == 512)
         let commandSite = try ReportFixtures.files(command.appendingPathComponent("site"))
         #expect(site == commandSite)
-        let cached = try ReportFixtures.files(library.appendingPathComponent("findings"))
-        let commandCached = try ReportFixtures.files(command.appendingPathComponent("findings"))
+        let cached = try ReportFixtures.files(library.appendingPathComponent("findings")).filter { $0.key.hasPrefix("/findings-") }
+        let commandCached = try ReportFixtures.files(command.appendingPathComponent("findings")).filter { $0.key.hasPrefix("/findings-") }
         #expect(cached.count == 1 && cached == commandCached)
+        let timings = try JSONDecoder().decode(
+            BuildTimings.self, from: try Data(contentsOf: library.appendingPathComponent("findings/timings.json")))
+        #expect(timings.phases.map(\.phase).starts(with: ["inputs", "corpus", "store", "dictionary(\(hook))", "atlas(\(hook))"]))
+        #expect(timings.phases.allSatisfy { $0.seconds >= 0 && $0.peakResidentBytes > 0 })
     }
 
     @Test func unchangedInputsReuseTheCachedFindingsWithoutRunningAnyStep() throws {
@@ -68,7 +72,8 @@ import Testing
         _ = try build(report)
         // Mark the cached findings: a build that reads them shows the mark, one that recomputes does not.
         let folder = report.appendingPathComponent("findings")
-        let file = try #require(try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).first)
+        let file = try #require(
+            try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).first { $0.lastPathComponent.hasPrefix("findings-") })
         let text = try String(contentsOf: file, encoding: .utf8)
         #expect(text.contains("\"name\":\"report\""))
         try Data(text.replacingOccurrences(of: "\"name\":\"report\"", with: "\"name\":\"from the cache\"").utf8).write(to: file)

@@ -33,7 +33,7 @@ import Testing
         #expect(spec.model.lastPathComponent == "model" && spec.model.deletingLastPathComponent() == spec.directory)
         #expect(spec.contextLength == 16 && spec.prependBos)
         #expect(spec.topExamples == 20 && spec.intervals == 10 && spec.intervalExamples == 5)
-        #expect(spec.explain && spec.minimumFiringTokens == 20 && spec.seed == 0)
+        #expect(spec.explain && spec.minimumFiringTokens == 20 && spec.seed == 0 && spec.evaluationTokens == 16384)
         #expect(spec.hooks.map(\.hook) == ["blocks.0.hook_resid_post", "blocks.1.hook_resid_post"])
         #expect(spec.hooks[0].source == .neurons)
         #expect(spec.hooks[1].source == .trainTopK(width: 24, k: 3, steps: 20, seed: 0, path: spec.directory.appendingPathComponent("trained")))
@@ -50,6 +50,8 @@ import Testing
 
     @Test(arguments: [
         ("title: A title", "title: A title\ncolour: red", "key 'colour': unknown key"),
+        ("title: A title", "title: A title\nevaluation: {tokens: 0}", "key 'evaluation.tokens': 0 is outside"),
+        ("title: A title", "title: A title\nevaluation: {rows: 5}", "key 'evaluation.rows': unknown key"),
         ("model: model", "model: elsewhere", "key 'model':"),
         ("model: model", "model: 3", "key 'model':"),
         ("corpus: {files: [corpus.txt], context: 16}", "corpus: {files: [], context: 16}", "key 'corpus.files': must be a non-empty list"),

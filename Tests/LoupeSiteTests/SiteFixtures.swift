@@ -97,7 +97,7 @@ enum SiteFixtures {
             source: quality ? "trained by Loupe" : "neurons", inputWidth: 64, width: features.count,
             quality: quality ? DictionaryQuality(
                 meanSquaredError: 0.0123, fractionOfVarianceExplained: 0.912, meanL0: 16, deadFraction: 0.03,
-                cleanLoss: 2.31, reconstructedLoss: 2.45, zeroAblatedLoss: 5.9, lossRecovered: 0.961
+                cleanLoss: 2.31, reconstructedLoss: 2.45, zeroAblatedLoss: 5.9, lossRecovered: 0.961, tokens: 16384
             ) : nil,
             medianDetection: quality ? 0.81 : nil, medianSimulation: quality ? 0.55 : nil,
             features: features

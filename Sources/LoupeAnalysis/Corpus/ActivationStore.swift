@@ -7,12 +7,17 @@ import LoupeModel
 public struct ActivationStoreOptions: Sendable, Equatable {
     /// Most rows per chunk file (a chunk holds whole windows; at least one window).
     public var chunkRows: Int
-    /// Most tokens per forward batch (windows of equal length are batched together).
+    /// Most tokens per forward batch, padding included.
     public var batchTokens: Int
+    /// Windows share a batch, padded at the end to the longest of it, when the shortest is at least
+    /// this fraction of the longest (causal attention: padding never reaches a window's own rows);
+    /// 1 batches only windows of equal length.
+    public var minimumLengthRatio: Double
 
-    public init(chunkRows: Int = 16_384, batchTokens: Int = 4_096) {
+    public init(chunkRows: Int = 16_384, batchTokens: Int = 4_096, minimumLengthRatio: Double = 0.75) {
         self.chunkRows = chunkRows
         self.batchTokens = batchTokens
+        self.minimumLengthRatio = minimumLengthRatio
     }
 }
 
@@ -163,6 +168,9 @@ public struct ActivationStore: Sendable {
         guard options.batchTokens > 0 else {
             throw CorpusError.invalidStoreOption(name: "batchTokens", reason: "must be positive, got \(options.batchTokens)")
         }
+        guard options.minimumLengthRatio > 0 && options.minimumLengthRatio <= 1 else {
+            throw CorpusError.invalidStoreOption(name: "minimumLengthRatio", reason: "must be in (0, 1], got \(options.minimumLengthRatio)")
+        }
         let stride = try checkWindows(windows, model: model)
         let bos = windows.first(where: \.hasBOS)?.tokens.first
 
@@ -174,13 +182,17 @@ public struct ActivationStore: Sendable {
         var done = 0
         var cursor = 0
         while cursor < order.count {
+            // Windows come longest first: a batch is the longest and those close enough to its length.
             let length = windows[order[cursor]].count
-            let perBatch = max(1, min(options.batchTokens, chunkLimit) / length)
+            let perBatch = max(1, options.batchTokens / length)
+            let shortest = Int((options.minimumLengthRatio * Double(length)).rounded(.up))
             var end = cursor
-            while end < order.count && end - cursor < perBatch && windows[order[end]].count == length { end += 1 }
+            while end < order.count && end - cursor < perBatch && windows[order[end]].count >= shortest { end += 1 }
             let batch = order[cursor..<end].map { windows[$0] }
-            if writer.rows > 0 && writer.rows + batch.count * length > chunkLimit { try writer.flush() }
-            let result = try model.forward(batch.map(\.tokens), ForwardRequest(cache: Set(hookNames), computeLogits: false))
+            let padding = batch[0].tokens[0]
+            let result = try model.forward(
+                batch.map { $0.tokens + Array(repeating: padding, count: length - $0.count) },
+                ForwardRequest(cache: Set(hookNames), computeLogits: false))
             var captured: [Tensor] = []
             for name in hookNames {
                 guard let tensor = result.cache[name], tensor.rank >= 3, tensor.shape[0] == batch.count, tensor.shape[1] == length else {
@@ -188,7 +200,10 @@ public struct ActivationStore: Sendable {
                 }
                 captured.append(tensor)
             }
-            try writer.append(batch, activations: captured)
+            for (item, window) in batch.enumerated() {
+                if writer.rows > 0 && writer.rows + window.count > chunkLimit { try writer.flush() }
+                writer.append(window, item: item, of: captured)
+            }
             done += batch.count
             progress?(done, windows.count)
             cursor = end
@@ -336,20 +351,21 @@ private struct ChunkWriter {
 
     var rows: Int { documents.count }
 
-    mutating func append(_ batch: [CorpusWindow], activations: [Tensor]) throws {
+    /// Appends `window`, item `item` of a batch whose activations (`[B, L, …]` per hook, `L` at least
+    /// the window's length) are `activations`: its own rows, not the padding after them.
+    mutating func append(_ window: CorpusWindow, item: Int, of activations: [Tensor]) {
         if widths.isEmpty { widths = activations.map { $0.count / ($0.shape[0] * $0.shape[1]) } }
         for (hook, tensor) in activations.enumerated() {
-            buffers[hook].append(contentsOf: tensor.scalars)
+            let start = item * tensor.shape[1] * widths[hook]
+            buffers[hook].append(contentsOf: tensor.scalars[start..<(start + window.count * widths[hook])])
         }
-        for window in batch {
-            for index in 0..<window.count {
-                documents.append(Int32(truncatingIfNeeded: window.document))
-                positions.append(Int32(truncatingIfNeeded: window.position(at: index) ?? -1))
-                tokens.append(Int32(truncatingIfNeeded: window.tokens[index]))
-                special.append(window.isSpecial(index) ? 1 : 0)
-            }
-            totalTokens += window.documentTokenCount
+        for index in 0..<window.count {
+            documents.append(Int32(truncatingIfNeeded: window.document))
+            positions.append(Int32(truncatingIfNeeded: window.position(at: index) ?? -1))
+            tokens.append(Int32(truncatingIfNeeded: window.tokens[index]))
+            special.append(window.isSpecial(index) ? 1 : 0)
         }
+        totalTokens += window.documentTokenCount
     }
 
     /// Appends the rows of a one-hook chunk as they are.

@@ -113,8 +113,9 @@ public enum DictionaryEvaluation {
 
     /// Runs every batch of `batches` (each `B` token sequences of one length `T`) through `model`
     /// three times — clean, with the dictionary's hook replaced by its reconstruction, and with the
-    /// hook zeroed — and returns the three next-token losses (averaged over all predictions) and
-    /// the reconstruction statistics of the hook's clean activations.
+    /// hook zeroed — and returns the three next-token losses (averaged over all predictions; logits
+    /// made and reduced in row blocks, no gradient) and the reconstruction statistics of the hook's
+    /// clean activations.
     public static func splicedLosses(
         of dictionary: SparseDictionary, model: GPT2Model, batches: [[[Int]]]
     ) throws -> (losses: SplicedLosses, statistics: ReconstructionStatistics) {
@@ -123,30 +124,22 @@ public enum DictionaryEvaluation {
             throw DictionaryError.hook(name: hook, reason: "the model has no such hook point")
         }
         var statistics = ReconstructionStatistics(inputWidth: dictionary.inputWidth, width: dictionary.width)
-        var totals = [0.0, 0.0, 0.0]  // clean, reconstructed, zero-ablated: loss × predictions
+        var totals = [0.0, 0.0, 0.0]  // clean, reconstructed, zero-ablated: summed losses
         var predictions = 0
         for tokens in batches where !tokens.isEmpty {
-            let clean = try model.forward(tokens, ForwardRequest(cache: [hook]))
-            guard let activation = clean.cache[hook] else {
+            let (clean, cache) = try model.nextTokenLoss(tokens, ForwardRequest(cache: [hook]))
+            guard let activation = cache[hook] else {
                 throw DictionaryError.hook(name: hook, reason: "the forward pass did not return this hook")
             }
             let rows = try dictionary.rows(of: activation, source: "hook '\(hook)' activation \(activation.shape)")
             let features = try dictionary.encode(rows)
             let reconstruction = try dictionary.decode(features)
             try statistics.add(input: rows, features: features, reconstruction: reconstruction)
-            let spliced = try model.forward(
+            let spliced = try model.nextTokenLoss(
                 tokens, ForwardRequest(interventions: [Intervention(hook: hook, action: .replace(try reconstruction.reshaped(activation.shape)))]))
-            let zeroed = try model.forward(tokens, ForwardRequest(interventions: [Intervention(hook: hook, action: .zero)]))
-            let targets = tokens.flatMap { sequence in sequence.indices.map { $0 + 1 < sequence.count ? sequence[$0 + 1] : -1 } }
-            let counted = targets.filter { $0 >= 0 }.count
-            guard counted > 0 else { continue }
-            for (slot, result) in [clean, spliced, zeroed].enumerated() {
-                guard let logits = result.logits else {
-                    throw DictionaryError.hook(name: hook, reason: "the forward pass returned no logits")
-                }
-                totals[slot] += Double(CrossEntropy.lossAndGradient(logits: logits, targets: targets).loss) * Double(counted)
-            }
-            predictions += counted
+            let zeroed = try model.nextTokenLoss(tokens, ForwardRequest(interventions: [Intervention(hook: hook, action: .zero)]))
+            for (slot, loss) in [clean, spliced.loss, zeroed.loss].enumerated() { totals[slot] += loss.sum }
+            predictions += clean.predictions
         }
         let denominator = Double(max(1, predictions))
         let losses = SplicedLosses(
@@ -164,6 +157,6 @@ public enum DictionaryEvaluation {
             fractionOfVarianceExplained: statistics.fractionOfVarianceExplained,
             meanL0: statistics.meanL0, deadFraction: statistics.deadFraction,
             cleanLoss: losses.clean, reconstructedLoss: losses.reconstructed,
-            zeroAblatedLoss: losses.zeroAblated, lossRecovered: losses.lossRecovered)
+            zeroAblatedLoss: losses.zeroAblated, lossRecovered: losses.lossRecovered, tokens: statistics.rows)
     }
 }

@@ -20,21 +20,29 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Recompute the findings even when cached ones match the inputs.")
     var force = false
 
+    @Flag(help: "Print the wall time and peak resident memory of every phase (also in <report>/findings/timings.json).")
+    var timings = false
+
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
         let spec = try ReportSpec.load(url: URL(fileURLWithPath: self.spec))
         let printer = BuildProgressPrinter(quiet: progressOptions.quiet)
         let findings = try Report.build(spec: spec, force: force, progress: printer.receive)
-        try Report.render(findings: findings, title: spec.title, to: spec.siteDirectory)
+        try PhaseClock.measure("render", record: { printer.receive(.timed($0)) }) {
+            try Report.render(findings: findings, title: spec.title, to: spec.siteDirectory)
+        }
+        if timings { print(printer.timings.table(), terminator: "") }
         print(spec.siteDirectory.appendingPathComponent("index.html").path)
     }
 }
 
-/// Shows a build's events on stderr: a progress line per long part, notes as lines of their own.
+/// Shows a build's events on stderr: a progress line per long part, notes as lines of their own;
+/// keeps the phases' timings.
 final class BuildProgressPrinter {
     private let quiet: Bool
     private var line: ProgressLine?
+    private(set) var timings = BuildTimings()
 
     init(quiet: Bool) {
         self.quiet = quiet
@@ -51,6 +59,8 @@ final class BuildProgressPrinter {
             line = nil
         case let .note(_, message):
             if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        case let .timed(phase):
+            timings.phases.append(phase)
         }
     }
 }

@@ -66,10 +66,27 @@ func vectorGeluTanh(_ x: FloatVector) -> FloatVector {
     return 0.5 * x * (1 + tanh)
 }
 
+/// The derivative of the tanh form of GELU on 8 lanes (same formula as `Activation.derivative`).
+@inline(__always)
+func vectorGeluTanhDerivative(_ x: FloatVector) -> FloatVector {
+    let u = 0.797_884_56 * (x + 0.044_715 * x * x * x)
+    let tanh: FloatVector = 1 - 2 / (vectorExp(2 * u) + 1)
+    let slope: FloatVector = 0.797_884_56 * (1 + 3 * 0.044_715 * x * x)
+    let outer: FloatVector = 0.5 * x * (1 - tanh * tanh)
+    return 0.5 * (1 + tanh) + outer * slope
+}
+
 /// SiLU on 8 lanes.
 @inline(__always)
 func vectorSilu(_ x: FloatVector) -> FloatVector {
     x / (1 + vectorExp(-x))
+}
+
+/// The derivative of SiLU on 8 lanes.
+@inline(__always)
+func vectorSiluDerivative(_ x: FloatVector) -> FloatVector {
+    let sigmoid = 1 / (1 + vectorExp(-x))
+    return sigmoid * (1 + x * (1 - sigmoid))
 }
 
 extension Tensor {
@@ -106,7 +123,18 @@ extension Tensor {
                 outputGradient.scalars.withUnsafeBufferPointer { dy in
                     let xp = x.baseAddress!, dyp = dy.baseAddress!
                     parallelChunks(count: n, minimumChunk: 16_384) { range in
-                        for i in range { out[i] = dyp[i] * activation.derivative(xp[i]) }
+                        switch activation {
+                        case .geluTanh:
+                            mapVectorized(xp, dyp, out, range: range, vector: { $1 * vectorGeluTanhDerivative($0) }, scalar: {
+                                $1 * Activation.geluTanh.derivative($0)
+                            })
+                        case .silu:
+                            mapVectorized(xp, dyp, out, range: range, vector: { $1 * vectorSiluDerivative($0) }, scalar: {
+                                $1 * Activation.silu.derivative($0)
+                            })
+                        case .geluErf, .relu:
+                            for i in range { out[i] = dyp[i] * activation.derivative(xp[i]) }
+                        }
                     }
                 }
             }

@@ -8,7 +8,8 @@ typealias FloatVector = SIMD8<Float>
 /// exponent bits. Inputs below -87.3 (including `-∞`) give 0; inputs above 88.7 give `e^88.7`.
 @inline(__always)
 func vectorExp(_ x: FloatVector) -> FloatVector {
-    let clamped = pointwiseMin(pointwiseMax(x, FloatVector(repeating: -87.3)), FloatVector(repeating: 88.7))
+    let low = x.replacing(with: -87.3, where: x .< -87.3)
+    let clamped = low.replacing(with: 88.7, where: low .> 88.7)
     // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits.
     let shifted = clamped * 1.442_695_04 + 12_582_912
     let n = shifted - 12_582_912
@@ -41,6 +42,27 @@ func mapVectorized(
     }
     while i < range.upperBound {
         output[i] = scalar(input[i])
+        i &+= 1
+    }
+}
+
+/// Applies `vector` to full 8-lane groups of `first[range]` and `second[range]` together and
+/// `scalar` to the rest, writing into `output` at the same indices.
+@inline(__always)
+func mapVectorized(
+    _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, range: Range<Int>,
+    vector: (FloatVector, FloatVector) -> FloatVector, scalar: (Float, Float) -> Float
+) {
+    var i = range.lowerBound
+    let width = FloatVector.scalarCount
+    while i &+ width <= range.upperBound {
+        let a = UnsafeRawPointer(first + i).loadUnaligned(as: FloatVector.self)
+        let b = UnsafeRawPointer(second + i).loadUnaligned(as: FloatVector.self)
+        UnsafeMutableRawPointer(output + i).storeBytes(of: vector(a, b), as: FloatVector.self)
+        i &+= width
+    }
+    while i < range.upperBound {
+        output[i] = scalar(first[i], second[i])
         i &+= 1
     }
 }

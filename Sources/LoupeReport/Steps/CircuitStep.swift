@@ -89,13 +89,6 @@ struct CircuitStep {
     static func slug(_ task: String, taken: Set<String>) -> String {
         let stem = URL(fileURLWithPath: task).deletingPathExtension().lastPathComponent
         let cleaned = String(stem.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "-" })
-        let base = cleaned.isEmpty ? "task" : cleaned
-        var candidate = base
-        var counter = 2
-        while taken.contains(candidate) {
-            candidate = "\(base)-\(counter)"
-            counter += 1
-        }
-        return candidate
+        return PageSlug.unique(cleaned.isEmpty ? "task" : cleaned, taken: taken)
     }
 }

@@ -19,9 +19,31 @@ struct DictionaryStep {
     let context: BuildContext
     let inputs: ReportInputs
 
-    /// Windows (of the most common length) the reconstruction quality is measured on.
-    static let qualityWindows = 256
+    /// Windows run through the model together when measuring reconstruction quality.
     static let qualityBatch = 32
+
+    /// The windows reconstruction quality is measured on, `tokens` tokens in all (or the whole corpus
+    /// when smaller; the last window cut): every k-th window of the corpus (k = its tokens / `tokens`),
+    /// then the others in order while tokens are missing; in batches of one length.
+    static func qualityBatches(_ windows: [CorpusWindow], tokens budget: Int) -> [[[Int]]] {
+        let total = windows.reduce(0) { $0 + $1.count }
+        let step = max(1, total / max(1, budget))
+        let spread = Array(stride(from: 0, to: windows.count, by: step))
+        let order = spread + windows.indices.filter { $0 % step != 0 }
+        var chosen: [[Int]] = []
+        var taken = 0
+        for index in order where taken < budget {
+            let tokens = Array(windows[index].tokens.prefix(budget - taken))
+            guard !tokens.isEmpty else { continue }
+            chosen.append(tokens)
+            taken += tokens.count
+        }
+        let byLength = Dictionary(grouping: chosen, by: \.count)
+        return byLength.keys.sorted().flatMap { length -> [[[Int]]] in
+            let group = byLength[length]!
+            return stride(from: 0, to: group.count, by: qualityBatch).map { Array(group[$0..<min($0 + qualityBatch, group.count)]) }
+        }
+    }
 
     func run(
         entry: ReportSpec.HookEntry, existing: SparseDictionary?, store: ActivationStore, windows: [CorpusWindow]
@@ -43,11 +65,8 @@ struct DictionaryStep {
         }
         context.note(step, "measuring reconstruction quality at \(entry.hook)")
         let quality = try withStep(step, path: context.spec.model.path) {
-            let evaluation = windows.filter { $0.count == windows[0].count }.prefix(Self.qualityWindows).map(\.tokens)
-            let batches = stride(from: 0, to: evaluation.count, by: Self.qualityBatch).map {
-                Array(evaluation[$0..<min($0 + Self.qualityBatch, evaluation.count)])
-            }
-            return try DictionaryEvaluation.evaluate(dictionary: dictionary, model: inputs.model, batches: batches)
+            try DictionaryEvaluation.evaluate(
+                dictionary: dictionary, model: inputs.model, batches: Self.qualityBatches(windows, tokens: context.spec.evaluationTokens))
         }
         return HookFeatures(dictionary: dictionary, kind: DictionaryKind(dictionary.architecture), source: source, quality: quality)
     }

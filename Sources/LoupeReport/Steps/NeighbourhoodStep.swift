@@ -197,13 +197,6 @@ struct NeighbourhoodStep {
 
     /// A page folder name for a site: the hook, `.h<head>` for a head, made unique among `taken`.
     static func slug(hook: String, head: Int?, taken: Set<String>) -> String {
-        let base = hook + (head.map { ".h\($0)" } ?? "")
-        var candidate = base
-        var counter = 2
-        while taken.contains(candidate) {
-            candidate = "\(base)-\(counter)"
-            counter += 1
-        }
-        return candidate
+        PageSlug.unique(hook + (head.map { ".h\($0)" } ?? ""), taken: taken)
     }
 }

@@ -186,6 +186,7 @@ extension DictionaryView {
             losses: q.map {
                 "clean \(NumberText.fixed($0.cleanLoss, 3)) · spliced \(NumberText.fixed($0.reconstructedLoss, 3)) · zero-ablated \(NumberText.fixed($0.zeroAblatedLoss, 3))"
             } ?? "",
+            qualityTokens: q.map { NumberText.integer($0.tokens) } ?? "–",
             medianDetection: NumberText.score(d.medianDetection),
             medianSimulation: NumberText.score(d.medianSimulation),
             explained: "\(NumberText.integer(explained)) of \(NumberText.integer(d.features.count))"

@@ -23,6 +23,7 @@ struct DictionaryView: PageView {
     let dead: String
     let lossRecovered: String
     let losses: String
+    let qualityTokens: String
     let medianDetection: String
     let medianSimulation: String
     let explained: String

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The command line of `loupe-bench`: `--help` prints the usage and exits; an unknown argument is an
+/// error (exit 64) with the usage.
+enum BenchArguments {
+    static let usage = """
+        USAGE: loupe-bench [--quick] [--peer FILE] [--peer-train FILE] [--no-atlas] [--build] [--circuits]
+                           [--preimage] [--decoder] [--breakdown]
+
+        Throughput of Loupe's kernels and analyses on this machine, printed as lines and one JSON line.
+
+        OPTIONS:
+          --quick              One repetition of each timing instead of the median of three.
+          --peer FILE          PyTorch's forward figures (the output of Tools/bench_torch.py).
+          --peer-train FILE    PyTorch's training figures (the output of Tools/bench_torch_train.py).
+          --no-atlas           Leave out the atlas benchmark.
+          --build              Add `loupe build` end to end on a generated user-shaped input (needs `loupe`
+                               built beside loupe-bench): every phase's time and peak memory.
+          --circuits           Add the wall time of every circuit method.
+          --preimage           Add ε-preimage retrieval over the demo store and a synthetic store on disk.
+          --decoder            Add inversion-decoder training and sampling.
+          --breakdown          Add the time of each kernel at the GPT-2-small shape.
+          -h, --help           Show this help.
+
+        """
+
+    /// Flags without a value and flags followed by a file.
+    static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--breakdown"]
+    static let valued: Set<String> = ["--peer", "--peer-train"]
+
+    /// Checks `arguments` (the program name first); exits on `--help` or an unknown argument.
+    static func validate(_ arguments: [String]) {
+        var index = 1
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--help" || argument == "-h" {
+                print(usage, terminator: "")
+                exit(0)
+            }
+            if valued.contains(argument), index + 1 < arguments.count {
+                index += 2
+                continue
+            }
+            guard switches.contains(argument) else {
+                let reason = valued.contains(argument) ? "\(argument) needs a file" : "unknown argument '\(argument)'"
+                FileHandle.standardError.write("Error: \(reason)\n\(usage)".data(using: .utf8)!)
+                exit(64)
+            }
+            index += 1
+        }
+    }
+}
