@@ -19,8 +19,6 @@ struct BuildBenchmark {
         var timings: BuildTimings
         /// `loupe build` from start to exit, site included.
         var wallSeconds: Double
-        /// The process's largest resident set over the whole run.
-        var peakResidentBytes: Int
         var tokens: Int
         /// Floating-point operations of the sweep (blocks 0–5 over every window, matrix products only).
         var sweepFlops: Double
@@ -87,7 +85,7 @@ struct BuildBenchmark {
         ).windows(contextLength: Self.context, bos: 0)
         let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 6)
         let sweepFlops = windows.reduce(0.0) { $0 + forwardFlops(config, batch: 1, tokens: $1.count) - 2 * Double($1.count * 768 * 50257) }
-        return Result(timings: timings, wallSeconds: wall, peakResidentBytes: ResidentMemory.maximumResidentBytes(children: true), tokens: tokens, sweepFlops: sweepFlops)
+        return Result(timings: timings, wallSeconds: wall, tokens: tokens, sweepFlops: sweepFlops)
     }
 }
 

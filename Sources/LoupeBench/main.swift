@@ -137,9 +137,9 @@ if arguments.contains("--build") {
     print(r.timings.table(), terminator: "")
     let atlasPhase = r.timings.phases.first { $0.phase == "atlas(\(BuildBenchmark.hook))" }?.seconds ?? 0
     let limit = r.sweepFlops / peak / 1e9
-    print("  end to end \(f(r.wallSeconds, 1)) s (site and process start included), peak RSS \(r.peakResidentBytes / 1_048_576) MB; atlas phase \(f(atlasPhase, 1)) s, end to end / atlas phase \(f(r.wallSeconds / max(atlasPhase, 1e-9), 2))×; compute limit (the sweep's \(f(r.sweepFlops / 1e12, 2)) TFLOP at the sgemm peak) \(f(limit, 1)) s")
+    print("  end to end \(f(r.wallSeconds, 1)) s (site and process start included), peak RSS of the build's phases \(r.timings.peakResidentBytes / 1_048_576) MB; atlas phase \(f(atlasPhase, 1)) s, end to end / atlas phase \(f(r.wallSeconds / max(atlasPhase, 1e-9), 2))×; compute limit (the sweep's \(f(r.sweepFlops / 1e12, 2)) TFLOP at the sgemm peak) \(f(limit, 1)) s")
     figures["build_seconds"] = r.wallSeconds
-    figures["build_peak_resident_bytes"] = Double(r.peakResidentBytes)
+    figures["build_peak_resident_bytes"] = Double(r.timings.peakResidentBytes)
     figures["build_atlas_phase_seconds"] = atlasPhase
     figures["build_compute_limit_seconds"] = limit
     for phase in r.timings.phases { figures["build_phase_\(phase.phase)_seconds"] = phase.seconds }

@@ -84,18 +84,12 @@ public enum ResidentMemory {
            let kilobytes = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") {
             return kilobytes * 1024
         }
-        return maximumResidentBytes(children: false)
-    }
-
-    /// The largest resident set of this process (or, with `children`, of any of its finished child
-    /// processes) since it started, in bytes (`getrusage`).
-    public static func maximumResidentBytes(children: Bool) -> Int {
         var usage = rusage()
         #if os(Linux)
-        getrusage(__rusage_who_t((children ? RUSAGE_CHILDREN : RUSAGE_SELF).rawValue), &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return usage.ru_maxrss * 1024
         #else
-        getrusage(children ? RUSAGE_CHILDREN : RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF, &usage)
         return usage.ru_maxrss
         #endif
     }
