@@ -7,7 +7,7 @@ import LoupeReport
 /// The end-to-end benchmark of `make bench` (`--build`): `loupe build` as a user runs it, on an input of
 /// the shape users bring, written here: a GPT-2-small-shaped Hugging Face directory (random weights, a
 /// 50,257-token word tokenizer), 1,125 documents of 20–400 tokens (log-uniform lengths, Zipf-distributed
-/// words; about 143k tokens, `context: 128`), a SAELens TopK dictionary 768 → 4096 (k 32) at
+/// words; 148,021 tokens, `context: 128`), a SAELens TopK dictionary 768 → 4096 (k 32) at
 /// `blocks.6.hook_resid_pre`, default outputs. The `loupe` executable beside `loupe-bench` builds it with
 /// `--timings`; its per-phase wall time and peak resident memory come from the build's own
 /// `findings/timings.json`.

@@ -140,7 +140,7 @@ private struct ForwardPass {
         var byHook: [String: [(HookPoint, Intervention)]] = [:]
         for name in request.cache {
             let point = try Self.point(name, layers: config.layers)
-            deepest = max(deepest, point.layer ?? (name == "ln_final.hook_normalized" ? config.layers - 1 : 0))
+            deepest = max(deepest, point.lastBlock(layers: config.layers))
         }
         for intervention in request.interventions {
             let point = try Self.point(intervention.hook, layers: config.layers)

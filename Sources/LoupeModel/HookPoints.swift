@@ -27,6 +27,12 @@ public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
         "mlp.hook_pre", "mlp.hook_post", "hook_mlp_out", "hook_resid_post",
     ]
 
+    /// The last block a forward pass must run to reach this hook in a model of `layers` blocks
+    /// (embeddings: block 0; the final layer norm: the last block).
+    public func lastBlock(layers: Int) -> Int {
+        layer ?? (site == "ln_final.hook_normalized" ? layers - 1 : 0)
+    }
+
     /// The full TransformerLens name.
     public var description: String {
         guard let layer else { return site }

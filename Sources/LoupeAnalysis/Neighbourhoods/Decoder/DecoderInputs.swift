@@ -75,11 +75,6 @@ public struct DecoderExampleMaker: Sendable {
     /// length, so the pass stops early and little is padding).
     static let probedBatch = 256
 
-    /// The last block the probed pass must run to read `site` (final layer norm: the last block).
-    private func depth(_ site: PreimageSite) -> Int {
-        HookPoint(site.hook)?.layer ?? (site.hook == "ln_final.hook_normalized" ? probed.config.layers - 1 : 0)
-    }
-
     /// `count` examples: for each, an input, a site and a non-BOS position (the readout position of an
     /// input that has one) drawn from `rng`, the input cut after that position (activations are causal,
     /// so the cut input gives the same ones).
@@ -92,7 +87,7 @@ public struct DecoderExampleMaker: Sendable {
             let position = readout ?? first + rng.nextInt(below: max(1, tokens.count - first))
             return (Array(tokens[...position]), site)
         }
-        let depths = sites.map(depth)
+        let depths = sites.map { HookPoint($0.hook)?.lastBlock(layers: probed.config.layers) ?? 0 }
         let padding = bos ?? 0
         var examples = [DecoderExample?](repeating: nil, count: count)
         let byDepth = Dictionary(grouping: drawn.indices) { depths[drawn[$0].site] }
