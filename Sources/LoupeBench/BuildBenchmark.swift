@@ -6,13 +6,14 @@ import LoupeReport
 
 /// The end-to-end benchmark of `make bench` (`--build`): `loupe build` as a user runs it, on an input of
 /// the shape users bring, written here: a GPT-2-small-shaped Hugging Face directory (random weights, a
-/// 50,257-token word tokenizer), 1,125 documents of 20–400 tokens (log-uniform lengths, Zipf-distributed
-/// words; 148,021 tokens, `context: 128`), a SAELens TopK dictionary 768 → 4096 (k 32) at
+/// 50,257-token word tokenizer), documents of 20–400 tokens (log-uniform lengths, Zipf-distributed
+/// words) up to 131,072 tokens, the atlas step's count (about 1,030 documents, `context: 128`), a
+/// SAELens TopK dictionary 768 → 4096 (k 32) at
 /// `blocks.6.hook_resid_pre`, default outputs. The `loupe` executable beside `loupe-bench` builds it with
 /// `--timings`; its per-phase wall time and peak resident memory come from the build's own
 /// `findings/timings.json`.
 struct BuildBenchmark {
-    static let (documents, context, hook, features, k) = (1125, 128, "blocks.6.hook_resid_pre", 4096, 32)
+    static let (tokens, context, hook, features, k) = (131_072, 128, "blocks.6.hook_resid_pre", 4096, 32)
 
     struct Result {
         /// The build's phases (`findings/timings.json`: everything but writing the site).
@@ -20,11 +21,13 @@ struct BuildBenchmark {
         /// `loupe build` from start to exit, site included.
         var wallSeconds: Double
         var tokens: Int
+        var documents: Int
         /// Floating-point operations of the sweep (blocks 0–5 over every window, matrix products only).
         var sweepFlops: Double
     }
 
-    /// Writes the input under `directory`: `model/`, `dictionary/`, `corpus.txt`, `report.yaml`.
+    /// Writes the input under `directory`: `model/`, `dictionary/`, `corpus.txt`, `report.yaml`; returns
+    /// the number of documents.
     static func writeInput(to directory: URL) throws -> Int {
         let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 12)
         let modelDirectory = directory.appendingPathComponent("model")
@@ -34,8 +37,9 @@ struct BuildBenchmark {
         var rng = SeededRandom(seed: 5)
         var tokens = 0
         var lines: [String] = []
-        for _ in 0..<documents {
-            let length = Int(exp(log(20.0) + Double(rng.nextUniform()) * (log(400.0) - log(20.0))))
+        while tokens < Self.tokens {
+            let drawn = Int(exp(log(20.0) + Double(rng.nextUniform()) * (log(400.0) - log(20.0))))
+            let length = min(drawn, Self.tokens - tokens)
             tokens += length
             // Zipf's law over the words: rank e^(u·ln V) has density ∝ 1/rank.
             lines.append((0..<length).map { _ in words[min(words.count - 1, 1 + Int(exp(Double(rng.nextUniform()) * log(Double(words.count - 1)))))] }
@@ -55,14 +59,14 @@ struct BuildBenchmark {
 
             """
         try Data(spec.utf8).write(to: directory.appendingPathComponent("report.yaml"))
-        return tokens
+        return lines.count
     }
 
     func run() throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-build-bench-\(UUID().uuidString)/report")
         defer { try? FileManager.default.removeItem(at: scratch.deletingLastPathComponent()) }
-        FileHandle.standardError.write("writing the user-shaped input (GPT-2-small shape, 1,125 documents, TopK 4096)…\n".data(using: .utf8)!)
-        let tokens = try Self.writeInput(to: scratch)
+        FileHandle.standardError.write("writing the user-shaped input (GPT-2-small shape, 131,072 tokens of ragged documents, TopK 4096)…\n".data(using: .utf8)!)
+        let documents = try Self.writeInput(to: scratch)
         let loupe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("loupe")
         guard FileManager.default.isExecutableFile(atPath: loupe.path) else {
@@ -85,7 +89,7 @@ struct BuildBenchmark {
         ).windows(contextLength: Self.context, bos: 0)
         let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 6)
         let sweepFlops = windows.reduce(0.0) { $0 + forwardFlops(config, batch: 1, tokens: $1.count) - 2 * Double($1.count * 768 * 50257) }
-        return Result(timings: timings, wallSeconds: wall, tokens: tokens, sweepFlops: sweepFlops)
+        return Result(timings: timings, wallSeconds: wall, tokens: Self.tokens, documents: documents, sweepFlops: sweepFlops)
     }
 }
 

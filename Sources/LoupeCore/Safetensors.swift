@@ -24,8 +24,10 @@ public struct SafetensorsEntry: Sendable, Equatable {
     public let byteRange: Range<Int>
 }
 
-/// A safetensors file read into memory: an 8-byte little-endian header length, a JSON header
-/// mapping names to `{dtype, shape, data_offsets}`, then the raw little-endian data.
+/// A safetensors file: an 8-byte little-endian header length, a JSON header mapping names to
+/// `{dtype, shape, data_offsets}`, then the raw little-endian data. Opening a file reads only its
+/// header; each tensor is read from disk when asked for, straight into its own storage, so holding a
+/// model's weights costs their size once.
 ///
 /// Opening validates the whole layout (header size, JSON, dtypes, sizes, offsets within the data
 /// and not overlapping) so later reads cannot run out of bounds.
@@ -36,40 +38,64 @@ public struct SafetensorsFile: Sendable {
     public let entries: [String: SafetensorsEntry]
     /// The free-form `__metadata__` string map, if any.
     public let metadata: [String: String]
-    private let data: Data
+    /// Where the data section is read from.
+    private enum Source: Sendable {
+        case memory(Data)
+        case file
+    }
+    private let source: Source
+    /// Offset of the data section from the start of the bytes.
     private let dataStart: Int
 
-    /// Reads and validates the file at `url`.
+    /// Opens the file at `url`, reading and validating its header.
     public init(url: URL) throws {
         let path = url.path
-        let bytes: Data
-        do {
-            bytes = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw CoreError.unreadableFile(path: path, reason: Self.reason(error))
-        }
-        try self.init(data: bytes, path: path)
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw CoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw CoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        let size = Int(status.st_size)
+        var lengthBytes = [UInt8](repeating: 0, count: 8)
+        guard size >= 8 else { throw Self.tooShort(size, path) }
+        try lengthBytes.withUnsafeMutableBytes { try Self.read(descriptor, into: $0, at: 0, path: path) }
+        let headerLength = try Self.headerLength(lengthBytes, size: size, path: path)
+        var header = Data(count: headerLength)
+        try header.withUnsafeMutableBytes { try Self.read(descriptor, into: $0, at: 8, path: path) }
+        try self.init(header: header, size: size, source: .file, path: path)
     }
 
-    /// Parses safetensors bytes; `path` is only used in error messages.
+    /// Parses safetensors bytes held in memory; `path` is only used in error messages.
     public init(data bytes: Data, path: String) throws {
-        self.path = path
-        guard bytes.count >= 8 else {
-            throw CoreError.corruptSafetensors(path: path, reason: "file is \(bytes.count) bytes, shorter than the 8-byte header length")
-        }
-        let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(bytes.count - 8) else {
-            throw CoreError.corruptSafetensors(
-                path: path, reason: "header length \(headerLength) runs past the end of the file (\(bytes.count) bytes); the file may be truncated")
-        }
+        guard bytes.count >= 8 else { throw Self.tooShort(bytes.count, path) }
+        let headerLength = try Self.headerLength(bytes.prefix(8), size: bytes.count, path: path)
         let headerStart = bytes.startIndex + 8
-        let headerBytes = bytes[headerStart..<(headerStart + Int(headerLength))]
+        try self.init(header: bytes[headerStart..<(headerStart + headerLength)], size: bytes.count, source: .memory(bytes), path: path)
+    }
+
+    private static func tooShort(_ size: Int, _ path: String) -> CoreError {
+        CoreError.corruptSafetensors(path: path, reason: "file is \(size) bytes, shorter than the 8-byte header length")
+    }
+
+    /// The header length stored in the first eight bytes, checked against the file's `size`.
+    private static func headerLength<Bytes: Collection>(_ bytes: Bytes, size: Int, path: String) throws -> Int where Bytes.Element == UInt8 {
+        let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(size - 8) else {
+            throw CoreError.corruptSafetensors(
+                path: path, reason: "header length \(headerLength) runs past the end of the file (\(size) bytes); the file may be truncated")
+        }
+        return Int(headerLength)
+    }
+
+    /// Parses the JSON `headerBytes` of a file of `size` bytes whose data is read from `source`.
+    private init(header headerBytes: Data, size: Int, source: Source, path: String) throws {
+        self.path = path
         let header = try JSONObjectReader.parse(
             headerBytes, path: path,
             error: { key, reason in
                 CoreError.corruptSafetensors(path: path, reason: key.map { "'\($0)': \(reason)" } ?? "header: \(reason)")
             })
-        let dataLength = bytes.count - 8 - Int(headerLength)
+        let dataLength = size - 8 - headerBytes.count
         var entries: [String: SafetensorsEntry] = [:]
         var metadata: [String: String] = [:]
         for name in header.keys {
@@ -89,8 +115,46 @@ public struct SafetensorsFile: Sendable {
         }
         self.entries = entries
         self.metadata = metadata
-        self.data = bytes
-        self.dataStart = 8 + Int(headerLength)
+        self.source = source
+        self.dataStart = 8 + headerBytes.count
+    }
+
+    /// Fills `buffer` with the bytes of `descriptor` from `offset`; a short read means the file shrank.
+    private static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
+        var done = 0
+        while done < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw got < 0
+                    ? CoreError.unreadableFile(path: path, reason: String(cString: strerror(errno)))
+                    : CoreError.corruptSafetensors(path: path, reason: "the file ends before byte \(offset + buffer.count); it changed since it was opened")
+            }
+            done += got
+        }
+    }
+
+    /// Fills `buffer` (exactly the entry's size) with the bytes of `entry`.
+    private func read(_ entry: SafetensorsEntry, into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard buffer.count > 0 else { return }
+        let offset = dataStart + entry.byteRange.lowerBound
+        switch source {
+        case let .memory(data):
+            data.withUnsafeBytes { raw in buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + buffer.count)])) }
+        case .file:
+            let descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else { throw CoreError.unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+            defer { close(descriptor) }
+            try Self.read(descriptor, into: buffer, at: offset, path: path)
+        }
+    }
+
+    /// The bytes of `entry` in a temporary buffer, passed to `body`.
+    private func withBytes<Result>(of entry: SafetensorsEntry, _ body: (UnsafeRawPointer) -> Result) throws -> Result {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, entry.byteRange.count), alignment: 16)
+        defer { buffer.deallocate() }
+        try read(entry, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<entry.byteRange.count]))
+        return body(UnsafeRawPointer(buffer.baseAddress!))
     }
 
     /// The entry `name` of the header from its `fields` (`dtype`, `shape`, `data_offsets`).
@@ -140,18 +204,15 @@ public struct SafetensorsFile: Sendable {
     public func tensor(_ name: String) throws -> Tensor {
         guard let entry = entries[name] else { throw CoreError.missingTensor(path: path, tensor: name) }
         let count = entry.shape.reduce(1, *)
-        let start = data.startIndex + dataStart + entry.byteRange.lowerBound
-        let values = data.withUnsafeBytes { raw -> [Float] in
-            let base = raw.baseAddress! + (start - data.startIndex)
-            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                if entry.dtype == .f32 && Self.littleEndianHost {
-                    // Little-endian F32 is already the host's layout of Float: one copy.
-                    if count > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: base, byteCount: 4 * count) }
-                } else {
-                    for i in 0..<count { out[i] = Self.float(at: base, index: i, dtype: entry.dtype) }
-                }
+        let values: [Float]
+        if entry.dtype == .f32 && Self.littleEndianHost {
+            // Little-endian F32 is already the host's layout of Float: read straight into the tensor.
+            values = try [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                try read(entry, into: UnsafeMutableRawBufferPointer(out))
                 initialized = count
             }
+        } else {
+            values = try withBytes(of: entry) { base in (0..<count).map { Self.float(at: base, index: $0, dtype: entry.dtype) } }
         }
         return Tensor(uncheckedShape: entry.shape, scalars: values)
     }
@@ -169,10 +230,8 @@ public struct SafetensorsFile: Sendable {
     public func integers(_ name: String) throws -> [Int] {
         guard let entry = entries[name] else { throw CoreError.missingTensor(path: path, tensor: name) }
         let count = entry.shape.reduce(1, *)
-        let start = dataStart + entry.byteRange.lowerBound
-        return data.withUnsafeBytes { raw -> [Int] in
-            let base = raw.baseAddress! + start
-            return (0..<count).map { i in
+        return try withBytes(of: entry) { base in
+            (0..<count).map { i in
                 switch entry.dtype {
                 case .i32: return Int(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
                 case .i64: return Int(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))

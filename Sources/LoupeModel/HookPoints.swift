@@ -33,6 +33,13 @@ public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
         layer ?? (site == "ln_final.hook_normalized" ? layers - 1 : 0)
     }
 
+    /// Whether the activation here is the whole residual stream (`hook_resid_pre|mid|post`, or the
+    /// final layer norm's output): nothing that depends on the position is added after it, so when it
+    /// is zeroed every later position computes the same values.
+    public var isWholeResidualStream: Bool {
+        ["hook_resid_pre", "hook_resid_mid", "hook_resid_post", "ln_final.hook_normalized"].contains(site)
+    }
+
     /// The full TransformerLens name.
     public var description: String {
         guard let layer else { return site }

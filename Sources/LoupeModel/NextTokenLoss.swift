@@ -7,6 +7,11 @@ public struct NextTokenLoss: Sendable, Equatable {
     /// Positions counted (`T − 1` per sequence).
     public var predictions: Int
 
+    public init(sum: Double, predictions: Int) {
+        self.sum = sum
+        self.predictions = predictions
+    }
+
     /// The mean loss per prediction (0 when none was counted).
     public var mean: Double { predictions == 0 ? 0 : sum / Double(predictions) }
 }
@@ -19,10 +24,18 @@ extension GPT2Model {
     /// interventions, and the hooks it caches: the final layer norm's output `[B·T, C]` is multiplied by
     /// the unembedding and reduced to a loss `blockRows` rows at a time, so no `[B, T, V]` logits exist
     /// whole and no gradient is made. `request.computeLogits` is ignored.
+    ///
+    /// `counted` `[B]` gives how many leading positions of each sequence count (the rest is padding):
+    /// the prediction at position `i` counts when `i + 1 < counted[b]`; `nil` counts them all.
     public func nextTokenLoss(
-        _ tokens: [[Int]], _ request: ForwardRequest = ForwardRequest(), blockRows: Int = GPT2Model.lossBlockRows
+        _ tokens: [[Int]], _ request: ForwardRequest = ForwardRequest(), counted: [Int]? = nil,
+        blockRows: Int = GPT2Model.lossBlockRows
     ) throws -> (loss: NextTokenLoss, cache: ActivationCache) {
         guard blockRows > 0 else { throw ModelError.invalidInput(reason: "loss blocks need at least one row, not \(blockRows)") }
+        let lengths = counted ?? tokens.map(\.count)
+        guard lengths.count == tokens.count, zip(lengths, tokens).allSatisfy({ $0 >= 0 && $0 <= $1.count }) else {
+            throw ModelError.invalidInput(reason: "counted positions \(lengths) do not fit sequences of lengths \(tokens.map(\.count))")
+        }
         var passRequest = request
         passRequest.computeLogits = false
         passRequest.cache.insert("ln_final.hook_normalized")
@@ -31,7 +44,7 @@ extension GPT2Model {
         if !request.cache.contains("ln_final.hook_normalized") { pass.cache.tensors["ln_final.hook_normalized"] = nil }
         let width = config.width
         let rows = normalized.count / width
-        let targets = tokens.flatMap { sequence in sequence.indices.map { $0 + 1 < sequence.count ? sequence[$0 + 1] : -1 } }
+        let targets = zip(tokens, lengths).flatMap { sequence, length in sequence.indices.map { $0 + 1 < length ? sequence[$0 + 1] : -1 } }
         var loss = NextTokenLoss(sum: 0, predictions: 0)
         for start in stride(from: 0, to: rows, by: blockRows) {
             let end = min(rows, start + blockRows)

@@ -14,7 +14,7 @@ struct ReportPipeline {
         let corpus = try context.timed(.corpus) { try CorpusStep(context: context, inputs: inputs).run() }
         let storeDirectory = spec.findingsDirectory.appendingPathComponent("activations")
         defer { try? FileManager.default.removeItem(at: storeDirectory) }
-        let store = try context.timed(.store) {
+        let (store, evaluation) = try context.timed(.store) {
             try StoreStep(context: context, inputs: inputs).run(windows: corpus.windows, directory: storeDirectory)
         }
 
@@ -23,7 +23,7 @@ struct ReportPipeline {
         for (index, entry) in spec.hooks.enumerated() {
             let dictionary = try context.timed(.dictionary(hook: entry.hook)) {
                 try DictionaryStep(context: context, inputs: inputs)
-                    .run(entry: entry, existing: inputs.dictionaries[index], store: store, windows: corpus.windows)
+                    .run(entry: entry, existing: inputs.dictionaries[index], store: store, evaluation: evaluation)
             }
             var atlas = try context.timed(.atlas(hook: entry.hook)) {
                 try AtlasStep(context: context, inputs: inputs).run(entry: entry, features: dictionary, store: store)

@@ -116,6 +116,39 @@ struct DictionaryEvaluationTests {
         #expect(statistics.rows == 60)
     }
 
+    /// The quality measured from the sweep's own passes over an evaluation sample (ragged windows padded
+    /// into batches, the last window cut, spliced and zeroed passes resumed at the hook's block) equals the
+    /// quality measured window by window from the embeddings on exactly the counted tokens.
+    @Test(arguments: ["blocks.1.hook_resid_pre", "blocks.1.attn.hook_z", "blocks.0.hook_resid_post"])
+    func theSweepsPassesGiveTheQualityOfSeparatePasses(hook: String) throws {
+        let gpt2 = model()
+        var rng = SeededRandom(seed: 9)
+        let windows = [12, 9, 12, 7, 11, 12, 10, 8].enumerated().map { index, length in
+            CorpusWindow(document: index, start: 0, tokens: (0..<length).map { _ in rng.nextInt(below: 50) }, hasBOS: false)
+        }
+        let sample = EvaluationSample.spread(over: windows, tokens: 40, hooks: [hook])
+        #expect(sample.windows.values.reduce(0, +) == 40)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-evaluation-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (_, passes) = try ActivationStore.build(
+            model: gpt2, windows: windows, hooks: ["blocks.0.hook_resid_mid"], directory: directory,
+            options: ActivationStoreOptions(batchTokens: 36, minimumLengthRatio: 0.5), evaluating: sample)
+        #expect(passes.contains { pass in zip(pass.tokens, pass.counted).contains { $0.count > $1 } }, "some window is padded or cut")
+        #expect(passes.allSatisfy { !$0.residuals.isEmpty })
+        // At attn.hook_z the dictionary reads one head: two rows per position.
+        let dictionary = try exactDictionary(hook: hook, inputs: hook.hasSuffix("hook_z") ? 8 : 16)
+        let fromSweep = try DictionaryEvaluation.evaluate(dictionary: dictionary, model: gpt2, passes: passes)
+        let separate = try DictionaryEvaluation.evaluate(
+            dictionary: dictionary, model: gpt2, batches: sample.windows.keys.sorted().map { [Array(windows[$0].tokens.prefix(sample.windows[$0]!))] })
+        #expect(fromSweep.tokens == separate.tokens)
+        for (name, a, b) in [("clean", fromSweep.cleanLoss, separate.cleanLoss), ("spliced", fromSweep.reconstructedLoss, separate.reconstructedLoss),
+                             ("zeroed", fromSweep.zeroAblatedLoss, separate.zeroAblatedLoss), ("fve", fromSweep.fractionOfVarianceExplained, separate.fractionOfVarianceExplained),
+                             ("l0", fromSweep.meanL0, separate.meanL0)] {
+            #expect(abs(a - b) < 1e-5, "\(name): \(a) from the sweep, \(b) separately")
+        }
+        #expect(fromSweep.zeroAblatedLoss != fromSweep.cleanLoss)
+    }
+
     @Test func unknownHookIsNamed() throws {
         let dictionary = try exactDictionary(hook: "blocks.7.hook_resid_pre", inputs: 16)
         #expect(throws: DictionaryError.hook(name: "blocks.7.hook_resid_pre", reason: "the model has no such hook point")) {

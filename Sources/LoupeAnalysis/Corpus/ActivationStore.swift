@@ -58,8 +58,8 @@ public struct ActivationStoreManifest: Codable, Sendable, Equatable {
 ///   rows), `token`, `special` (0 or 1);
 /// - `chunk-NNNNN/<hook>.safetensors`: F32 `activations` `[R, d]`.
 ///
-/// Every model window lies inside one chunk. Rows are ordered by window length (longest first),
-/// then corpus order; every statistic keys rows by (document, position), never by row order.
+/// Every model window lies inside one chunk. Rows come in forward-batch order (longest windows
+/// first); every statistic keys rows by (document, position), never by row order.
 public struct ActivationStore: Sendable {
     /// The store directory.
     public let directory: URL
@@ -148,17 +148,29 @@ public struct ActivationStore: Sendable {
     /// Runs `windows` through `model` once, capturing every hook in `hooks`, and writes the
     /// activations to `directory` in chunks.
     ///
-    /// Windows of equal length are batched (`ForwardRequest(cache: hooks, computeLogits: false)`,
-    /// so each pass stops at the deepest hook). `progress(done, total)` is called after every
-    /// batch with the number of windows processed. Files of an earlier store in `directory`
-    /// (`manifest.json`, `chunk-*`) are replaced; other files are left alone.
-    /// Hooks must have one row per token (`[B, T, …]`): attention scores and patterns are refused.
+    /// Windows are batched longest first, each batch padded at the end to its longest window
+    /// (`options`), and run with `ForwardRequest(cache: hooks, computeLogits: false)`, so each pass
+    /// stops at the deepest hook. `progress(done, total)` is called after every batch with the number
+    /// of windows processed. Files of an earlier store in `directory` (`manifest.json`, `chunk-*`) are
+    /// replaced; other files are left alone. Hooks must have one row per token (`[B, T, …]`):
+    /// attention scores and patterns are refused.
     @discardableResult
     public static func build(
         model: GPT2Model, windows: [CorpusWindow], hooks: [String], directory: URL,
         options: ActivationStoreOptions = ActivationStoreOptions(),
         progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> ActivationStore {
+        try build(model: model, windows: windows, hooks: hooks, directory: directory, options: options, evaluating: nil, progress: progress).store
+    }
+
+    /// `build`, with the windows of an evaluation `sample` batched among themselves and run on to the
+    /// next-token loss: the store is the same, and the sweep's passes over the sample are returned as
+    /// the clean half of the dictionary evaluation (`EvaluationPass`, one per batch).
+    public static func build(
+        model: GPT2Model, windows: [CorpusWindow], hooks: [String], directory: URL,
+        options: ActivationStoreOptions = ActivationStoreOptions(), evaluating sample: EvaluationSample?,
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> (store: ActivationStore, evaluation: [EvaluationPass]) {
         let hookNames = Array(Set(hooks)).sorted()
         guard !hookNames.isEmpty else { throw CorpusError.invalidStoreOption(name: "hooks", reason: "no hook was given") }
         for name in hookNames { try checkHook(name, model: model) }
@@ -173,29 +185,38 @@ public struct ActivationStore: Sendable {
         }
         let stride = try checkWindows(windows, model: model)
         let bos = windows.first(where: \.hasBOS)?.tokens.first
+        let evaluated = sample?.windows ?? [:]
+        if let outside = evaluated.keys.first(where: { !windows.indices.contains($0) }) {
+            throw CorpusError.invalidStoreOption(name: "evaluation", reason: "window \(outside) is not one of the \(windows.count) windows")
+        }
 
         try prepare(directory)
         let order = windows.indices.sorted { (windows[$1].count, $0) < (windows[$0].count, $1) }
+        let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        let batches = (batches(order.filter { evaluated[$0] != nil }, windows, options) + batches(order.filter { evaluated[$0] == nil }, windows, options))
+            .sorted { rank[$0[0]]! < rank[$1[0]]! }
         let longest = windows.map(\.count).max() ?? 1
         let chunkLimit = max(options.chunkRows, longest)
         var writer = ChunkWriter(directory: directory, hooks: hookNames)
+        var passes: [EvaluationPass] = []
         var done = 0
-        var cursor = 0
-        while cursor < order.count {
-            // Windows come longest first: a batch is the longest and those close enough to its length.
-            let length = windows[order[cursor]].count
-            let perBatch = max(1, options.batchTokens / length)
-            let shortest = Int((options.minimumLengthRatio * Double(length)).rounded(.up))
-            var end = cursor
-            while end < order.count && end - cursor < perBatch && windows[order[end]].count >= shortest { end += 1 }
-            let batch = order[cursor..<end].map { windows[$0] }
+        for indices in batches {
+            let batch = indices.map { windows[$0] }
+            let length = batch[0].count
             let padding = batch[0].tokens[0]
-            let result = try model.forward(
-                batch.map { $0.tokens + Array(repeating: padding, count: length - $0.count) },
-                ForwardRequest(cache: Set(hookNames), computeLogits: false))
+            let tokens = batch.map { $0.tokens + Array(repeating: padding, count: length - $0.count) }
+            let cache: ActivationCache
+            if let sample, evaluated[indices[0]] != nil {
+                let (pass, passCache) = try EvaluationPass.run(
+                    model: model, tokens: tokens, counted: indices.map { evaluated[$0]! }, hooks: sample.hooks, extra: Set(hookNames))
+                passes.append(pass)
+                cache = passCache
+            } else {
+                cache = try model.forward(tokens, ForwardRequest(cache: Set(hookNames), computeLogits: false)).cache
+            }
             var captured: [Tensor] = []
             for name in hookNames {
-                guard let tensor = result.cache[name], tensor.rank >= 3, tensor.shape[0] == batch.count, tensor.shape[1] == length else {
+                guard let tensor = cache[name], tensor.rank >= 3, tensor.shape[0] == batch.count, tensor.shape[1] == length else {
                     throw CorpusError.unsupportedHook(name: name, reason: "the forward pass did not give one row per token")
                 }
                 captured.append(tensor)
@@ -206,12 +227,29 @@ public struct ActivationStore: Sendable {
             }
             done += batch.count
             progress?(done, windows.count)
-            cursor = end
         }
         try writer.flush()
-        return try finish(
+        let store = try finish(
             writer, directory: directory, windowStride: stride, bos: bos, documents: Set(windows.map(\.document)).count,
             windows: windows.count)
+        return (store, passes)
+    }
+
+    /// `indices` (windows longest first) in forward batches: each the longest remaining window and
+    /// those after it at least `minimumLengthRatio` of its length, at most `batchTokens` tokens padded.
+    private static func batches(_ indices: [Int], _ windows: [CorpusWindow], _ options: ActivationStoreOptions) -> [[Int]] {
+        var batches: [[Int]] = []
+        var cursor = 0
+        while cursor < indices.count {
+            let length = windows[indices[cursor]].count
+            let perBatch = max(1, options.batchTokens / length)
+            let shortest = Int((options.minimumLengthRatio * Double(length)).rounded(.up))
+            var end = cursor
+            while end < indices.count && end - cursor < perBatch && windows[indices[end]].count >= shortest { end += 1 }
+            batches.append(Array(indices[cursor..<end]))
+            cursor = end
+        }
+        return batches
     }
 
     /// Writes a one-hook store from chunks the caller already holds (rows no model sweep here

@@ -119,27 +119,47 @@ public enum DictionaryEvaluation {
     public static func splicedLosses(
         of dictionary: SparseDictionary, model: GPT2Model, batches: [[[Int]]]
     ) throws -> (losses: SplicedLosses, statistics: ReconstructionStatistics) {
+        try checkHook(of: dictionary, model: model)
+        return try splicedLosses(
+            of: dictionary, model: model, passes: EvaluationPass.run(model: model, batches: batches, hooks: [dictionary.hookName]))
+    }
+
+    /// The losses and statistics of `splicedLosses(of:model:batches:)` from clean `passes` already run
+    /// (each keeping the dictionary's hook): over their counted positions only, the spliced and zeroed
+    /// passes starting from the residual entering the hook's block.
+    public static func splicedLosses(
+        of dictionary: SparseDictionary, model: GPT2Model, passes: [EvaluationPass]
+    ) throws -> (losses: SplicedLosses, statistics: ReconstructionStatistics) {
+        try checkHook(of: dictionary, model: model)
         let hook = dictionary.hookName
-        guard model.hookNames.contains(hook) else {
-            throw DictionaryError.hook(name: hook, reason: "the model has no such hook point")
-        }
         var statistics = ReconstructionStatistics(inputWidth: dictionary.inputWidth, width: dictionary.width)
         var totals = [0.0, 0.0, 0.0]  // clean, reconstructed, zero-ablated: summed losses
         var predictions = 0
-        for tokens in batches where !tokens.isEmpty {
-            let (clean, cache) = try model.nextTokenLoss(tokens, ForwardRequest(cache: [hook]))
-            guard let activation = cache[hook] else {
-                throw DictionaryError.hook(name: hook, reason: "the forward pass did not return this hook")
+        for pass in passes {
+            guard let activation = pass.activations[hook] else {
+                throw DictionaryError.hook(name: hook, reason: "the clean pass did not keep this hook")
             }
-            let rows = try dictionary.rows(of: activation, source: "hook '\(hook)' activation \(activation.shape)")
+            let all = try dictionary.rows(of: activation, source: "hook '\(hook)' activation \(activation.shape)")
+            // Rows of the counted positions (a position has several rows when the dictionary reads one head).
+            let length = pass.tokens[0].count
+            let perPosition = all.shape[0] / (pass.tokens.count * length)
+            let counted = pass.counted.enumerated().flatMap { item, count in
+                Array((item * length * perPosition)..<((item * length + count) * perPosition))
+            }
+            let rows = all.gatherRows(counted)
             let features = try dictionary.encode(rows)
             let reconstruction = try dictionary.decode(features)
             try statistics.add(input: rows, features: features, reconstruction: reconstruction)
-            let spliced = try model.nextTokenLoss(
-                tokens, ForwardRequest(interventions: [Intervention(hook: hook, action: .replace(try reconstruction.reshaped(activation.shape)))]))
-            let zeroed = try model.nextTokenLoss(tokens, ForwardRequest(interventions: [Intervention(hook: hook, action: .zero)]))
-            for (slot, loss) in [clean, spliced.loss, zeroed.loss].enumerated() { totals[slot] += loss.sum }
-            predictions += clean.predictions
+            // Padding rows keep their clean values: causal attention never carries them to a counted row.
+            var spliced = all
+            let width = all.shape[1]
+            for (slot, row) in counted.enumerated() {
+                spliced.scalars.replaceSubrange((row * width)..<((row + 1) * width), with: reconstruction.scalars[(slot * width)..<((slot + 1) * width)])
+            }
+            let splicedLoss = try pass.loss(model: model, with: Intervention(hook: hook, action: .replace(try spliced.reshaped(activation.shape))))
+            let zeroedLoss = try pass.zeroedLoss(model: model, hook: hook)
+            for (slot, loss) in [pass.clean, splicedLoss, zeroedLoss].enumerated() { totals[slot] += loss.sum }
+            predictions += pass.clean.predictions
         }
         let denominator = Double(max(1, predictions))
         let losses = SplicedLosses(
@@ -148,10 +168,25 @@ public enum DictionaryEvaluation {
         return (losses, statistics)
     }
 
+    private static func checkHook(of dictionary: SparseDictionary, model: GPT2Model) throws {
+        guard model.hookNames.contains(dictionary.hookName) else {
+            throw DictionaryError.hook(name: dictionary.hookName, reason: "the model has no such hook point")
+        }
+    }
+
     /// The `DictionaryQuality` of `dictionary` on `batches` of tokens: reconstruction statistics
     /// over the hook's activations on those tokens, and the spliced losses.
     public static func evaluate(dictionary: SparseDictionary, model: GPT2Model, batches: [[[Int]]]) throws -> DictionaryQuality {
-        let (losses, statistics) = try splicedLosses(of: dictionary, model: model, batches: batches)
+        quality(try splicedLosses(of: dictionary, model: model, batches: batches))
+    }
+
+    /// The `DictionaryQuality` of `dictionary` from clean `passes` already run (see `splicedLosses(of:model:passes:)`).
+    public static func evaluate(dictionary: SparseDictionary, model: GPT2Model, passes: [EvaluationPass]) throws -> DictionaryQuality {
+        quality(try splicedLosses(of: dictionary, model: model, passes: passes))
+    }
+
+    private static func quality(_ measured: (losses: SplicedLosses, statistics: ReconstructionStatistics)) -> DictionaryQuality {
+        let (losses, statistics) = measured
         return DictionaryQuality(
             meanSquaredError: statistics.meanSquaredError,
             fractionOfVarianceExplained: statistics.fractionOfVarianceExplained,

@@ -14,39 +14,13 @@ struct HookFeatures {
 
 /// The `dictionary(hook)` step: the hook's dictionary as the spec gives it (SAELens, trained by
 /// Loupe, or none for neurons), trained on the stored activations when it does not exist yet, and
-/// its reconstruction quality over the corpus.
+/// its reconstruction quality on the evaluation sample (from the sweep's clean passes over it).
 struct DictionaryStep {
     let context: BuildContext
     let inputs: ReportInputs
 
-    /// Windows run through the model together when measuring reconstruction quality.
-    static let qualityBatch = 32
-
-    /// The windows reconstruction quality is measured on, `tokens` tokens in all (or the whole corpus
-    /// when smaller; the last window cut): every k-th window of the corpus (k = its tokens / `tokens`),
-    /// then the others in order while tokens are missing; in batches of one length.
-    static func qualityBatches(_ windows: [CorpusWindow], tokens budget: Int) -> [[[Int]]] {
-        let total = windows.reduce(0) { $0 + $1.count }
-        let step = max(1, total / max(1, budget))
-        let spread = Array(stride(from: 0, to: windows.count, by: step))
-        let order = spread + windows.indices.filter { $0 % step != 0 }
-        var chosen: [[Int]] = []
-        var taken = 0
-        for index in order where taken < budget {
-            let tokens = Array(windows[index].tokens.prefix(budget - taken))
-            guard !tokens.isEmpty else { continue }
-            chosen.append(tokens)
-            taken += tokens.count
-        }
-        let byLength = Dictionary(grouping: chosen, by: \.count)
-        return byLength.keys.sorted().flatMap { length -> [[[Int]]] in
-            let group = byLength[length]!
-            return stride(from: 0, to: group.count, by: qualityBatch).map { Array(group[$0..<min($0 + qualityBatch, group.count)]) }
-        }
-    }
-
     func run(
-        entry: ReportSpec.HookEntry, existing: SparseDictionary?, store: ActivationStore, windows: [CorpusWindow]
+        entry: ReportSpec.HookEntry, existing: SparseDictionary?, store: ActivationStore, evaluation: [EvaluationPass]
     ) throws -> HookFeatures {
         let step = BuildStep.dictionary(hook: entry.hook)
         let dictionary: SparseDictionary
@@ -65,8 +39,7 @@ struct DictionaryStep {
         }
         context.note(step, "measuring reconstruction quality at \(entry.hook)")
         let quality = try withStep(step, path: context.spec.model.path) {
-            try DictionaryEvaluation.evaluate(
-                dictionary: dictionary, model: inputs.model, batches: Self.qualityBatches(windows, tokens: context.spec.evaluationTokens))
+            try DictionaryEvaluation.evaluate(dictionary: dictionary, model: inputs.model, passes: evaluation)
         }
         return HookFeatures(dictionary: dictionary, kind: DictionaryKind(dictionary.architecture), source: source, quality: quality)
     }
