@@ -23,10 +23,15 @@ public struct ForwardRequest: Sendable {
     /// (how an inversion decoder is conditioned). Gradients of a recorded pass reach it
     /// (`Gradients.prefix`); the replaced row's own earlier values get none.
     public var prefix: Tensor?
+    /// The real positions of each sequence `[B]` when shorter ones are padded at the end to the
+    /// batch's length: attention then computes each sequence's real rows exactly as for that sequence
+    /// alone, so a window's activations do not depend on what it is batched with. Padding positions
+    /// hold meaningless values (they attend only to position 0). `nil`: every position is real.
+    public var lengths: [Int]?
 
     public init(
         cache: Set<String> = [], interventions: [Intervention] = [], computeLogits: Bool = true, recordTape: Bool = false,
-        start: (layer: Int, residual: Tensor)? = nil, prefix: Tensor? = nil
+        start: (layer: Int, residual: Tensor)? = nil, prefix: Tensor? = nil, lengths: [Int]? = nil
     ) {
         self.cache = cache
         self.interventions = interventions
@@ -34,6 +39,7 @@ public struct ForwardRequest: Sendable {
         self.recordTape = recordTape
         self.start = start
         self.prefix = prefix
+        self.lengths = lengths
     }
 }
 
@@ -105,6 +111,10 @@ private struct ForwardPass {
             guard request.interventions.allSatisfy({ $0.hook == "hook_embed" || $0.hook == "hook_pos_embed" }) else {
                 throw ModelError.invalidInput(reason: "a recorded forward pass takes interventions only at hook_embed and hook_pos_embed")
             }
+            guard request.lengths == nil else { throw ModelError.invalidInput(reason: "a recorded forward pass has no padding lengths") }
+        }
+        if let lengths = request.lengths, lengths.count != tokens.count || !lengths.allSatisfy({ $0 >= 1 && $0 <= length }) {
+            throw ModelError.invalidInput(reason: "lengths \(lengths) must give each of the \(tokens.count) sequences 1...\(length) positions")
         }
         guard length <= config.contextLength else {
             throw ModelError.sequenceTooLong(length: length, maximum: config.contextLength)
@@ -235,9 +245,9 @@ private struct ForwardPass {
             let v = try hook(prefix + "attn.hook_v", qkv[2].reshaped([b, t, h, d]))
             var scale: Float = config.scaleAttentionWeights ? 1 / Float(d).squareRoot() : 1
             if config.scaleAttentionByInverseLayerIndex { scale /= Float(layer + 1) }
-            let scores = try hook(prefix + "attn.hook_attn_scores", CausalAttention.scores(query: q, key: k, scale: scale))
+            let scores = try hook(prefix + "attn.hook_attn_scores", CausalAttention.scores(query: q, key: k, scale: scale, lengths: request.lengths))
             let pattern = try hook(prefix + "attn.hook_pattern", CausalAttention.pattern(scores: scores))
-            let z = try hook(prefix + "attn.hook_z", CausalAttention.mix(pattern: pattern, value: v))
+            let z = try hook(prefix + "attn.hook_z", CausalAttention.mix(pattern: pattern, value: v, lengths: request.lengths))
             var attentionOut: Tensor
             if touched.contains(prefix + "attn.hook_result") {
                 let results = try hook(prefix + "attn.hook_result",

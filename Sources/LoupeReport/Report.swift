@@ -23,7 +23,8 @@ public enum Report {
         progress: @escaping BuildProgress = { _ in }
     ) throws -> ReportFindings {
         let cache = FindingsCache(directory: spec.findingsDirectory)
-        let before = try InputFingerprint.of(spec)
+        var digests = FileDigests()
+        let before = try InputFingerprint.of(spec, digests: &digests)
         if !force, let findings = cache.findings(fingerprint: before) {
             progress(.note(.cache, "inputs unchanged: reusing \(cache.file(fingerprint: before).path)"))
             return findings
@@ -36,7 +37,7 @@ public enum Report {
         let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
         let findings = try ReportPipeline(context: context, inputs: inputs).run()
         // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
-        try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec)) }
+        try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec, digests: &digests)) }
         try cache.store(timings)
         return findings
     }

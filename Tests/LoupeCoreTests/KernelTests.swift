@@ -127,6 +127,35 @@ import Testing
         }
     }
 
+    /// A row's product, and a sequence's attention, are the same bits however many rows or padded
+    /// sequences share the call (the batch invariance the activation store relies on).
+    @Test func productsAndPaddedAttentionDoNotDependOnTheBatch() throws {
+        let w = random([512, 128], seed: 20), b = random([128], seed: 21), x = random([40, 512], seed: 22)
+        let whole = try x.matmul(w, bias: b), wholeT = try x.matmulTransposed(random([96, 512], seed: 23))
+        for rows in [1, 3, 17] {
+            let part = try Tensor(shape: [rows, 512], scalars: Array(x.scalars[0..<(rows * 512)]))
+            #expect(try part.matmul(w, bias: b).scalars == Array(whole.scalars[0..<(rows * 128)]))
+            #expect(try part.matmulTransposed(random([96, 512], seed: 23)).scalars == Array(wholeT.scalars[0..<(rows * 96)]))
+        }
+        let (t, h, d) = (9, 2, 4)
+        let q = random([2, t, h, d], seed: 24), k = random([2, t, h, d], seed: 25), v = random([2, t, h, d], seed: 26)
+        let lengths = [9, 6]
+        let padded = try CausalAttention.mix(
+            pattern: CausalAttention.pattern(scores: CausalAttention.scores(query: q, key: k, scale: 0.5, lengths: lengths)),
+            value: v, lengths: lengths)
+        for (item, length) in lengths.enumerated() {
+            func alone(_ x: Tensor) throws -> Tensor {
+                try Tensor(shape: [1, length, h, d], scalars: Array(x.scalars[(item * t * h * d)..<((item * t + length) * h * d)]))
+            }
+            let z = try CausalAttention.mix(
+                pattern: CausalAttention.pattern(scores: CausalAttention.scores(query: alone(q), key: alone(k), scale: 0.5)), value: alone(v))
+            #expect(z.scalars == Array(padded.scalars[(item * t * h * d)..<((item * t + length) * h * d)]))
+        }
+        // A padding row is the value at position 0.
+        #expect(Array(padded.scalars[((t + 7) * h * d)..<((t + 7) * h * d + d)]) == Array(v.scalars[(t * h * d)..<(t * h * d + d)]))
+        #expect(throws: CoreError.self) { try CausalAttention.scores(query: q, key: k, scale: 1, lengths: [9, 10]) }
+    }
+
     @Test func headResultsSumToTheOutputProjection() throws {
         let z = random([2, 3, 4, 5], seed: 13), w = random([20, 6], seed: 14), bias = random([6], seed: 15)
         let results = try CausalAttention.headResults(z: z, outputWeight: w)

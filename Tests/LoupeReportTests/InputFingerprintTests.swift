@@ -47,6 +47,16 @@ import Testing
             try bytes.write(to: url)
             #expect(try InputFingerprint.of(spec) == original, "\(changed)")
         }
+        // Digests remembered from an earlier fingerprint stand only for files that did not change since.
+        var digests = FileDigests()
+        #expect(try InputFingerprint.of(spec, digests: &digests) == original)
+        #expect(try InputFingerprint.of(spec, digests: &digests) == original)
+        let dictionary = report.appendingPathComponent("dictionary/cfg.json")
+        let bytes = try Data(contentsOf: dictionary)
+        try (bytes + Data(" ".utf8)).write(to: dictionary)
+        #expect(try InputFingerprint.of(spec, digests: &digests) == InputFingerprint.of(spec))
+        #expect(try InputFingerprint.of(spec, digests: &digests) != original)
+        try bytes.write(to: dictionary)
         // A tokenizer file that was not there before counts too.
         try Data("{}".utf8).write(to: report.appendingPathComponent("model/tokenizer.json"))
         #expect(try InputFingerprint.of(spec) != original)

@@ -149,8 +149,9 @@ public struct ActivationStore: Sendable {
     /// activations to `directory` in chunks.
     ///
     /// Windows are batched longest first, each batch padded at the end to its longest window
-    /// (`options`), and run with `ForwardRequest(cache: hooks, computeLogits: false)`, so each pass
-    /// stops at the deepest hook. `progress(done, total)` is called after every batch with the number
+    /// (`options`), and run with `ForwardRequest(cache: hooks, computeLogits: false, lengths:)`, so each
+    /// pass stops at the deepest hook and every window's activations are those it has alone, however
+    /// it is batched. `progress(done, total)` is called after every batch with the number
     /// of windows processed. Files of an earlier store in `directory` (`manifest.json`, `chunk-*`) are
     /// replaced; other files are left alone. Hooks must have one row per token (`[B, T, …]`):
     /// attention scores and patterns are refused.
@@ -208,11 +209,12 @@ public struct ActivationStore: Sendable {
             let cache: ActivationCache
             if let sample, evaluated[indices[0]] != nil {
                 let (pass, passCache) = try EvaluationPass.run(
-                    model: model, tokens: tokens, counted: indices.map { evaluated[$0]! }, hooks: sample.hooks, extra: Set(hookNames))
+                    model: model, tokens: tokens, lengths: batch.map(\.count), counted: indices.map { evaluated[$0]! },
+                    hooks: sample.hooks, extra: Set(hookNames))
                 passes.append(pass)
                 cache = passCache
             } else {
-                cache = try model.forward(tokens, ForwardRequest(cache: Set(hookNames), computeLogits: false)).cache
+                cache = try model.forward(tokens, ForwardRequest(cache: Set(hookNames), computeLogits: false, lengths: batch.map(\.count))).cache
             }
             var captured: [Tensor] = []
             for name in hookNames {

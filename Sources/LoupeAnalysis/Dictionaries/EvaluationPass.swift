@@ -41,6 +41,8 @@ public struct EvaluationSample: Sendable, Equatable {
 public struct EvaluationPass: Sendable {
     /// `B` token sequences of one length `T` (shorter windows padded at the end).
     public var tokens: [[Int]]
+    /// Real positions of each sequence `[B]` (`ForwardRequest.lengths`).
+    public var lengths: [Int]
     /// Leading positions of each sequence that count `[B]` (the rest is padding).
     public var counted: [Int]
     /// The clean model's next-token loss over the counted positions.
@@ -50,31 +52,32 @@ public struct EvaluationPass: Sendable {
     /// `blocks.L.hook_resid_pre` `[B, T, C]` by block `L`, for each block an evaluated hook lies in.
     public var residuals: [Int: Tensor]
 
-    /// Runs `tokens` clean to the loss, keeping `hooks`' activations (and the residuals entering
-    /// their blocks); `extra` hooks are cached too and returned with everything else the pass cached.
+    /// Runs `tokens` (real for `lengths`, of which `counted` count) clean to the loss, keeping `hooks`'
+    /// activations (and the residuals entering their blocks); `extra` hooks are cached too and returned
+    /// with everything else the pass cached.
     public static func run(
-        model: GPT2Model, tokens: [[Int]], counted: [Int], hooks: [String], extra: Set<String> = []
+        model: GPT2Model, tokens: [[Int]], lengths: [Int], counted: [Int], hooks: [String], extra: Set<String> = []
     ) throws -> (pass: EvaluationPass, cache: ActivationCache) {
         let layers = Set(hooks.compactMap { HookPoint($0)?.layer })
-        let request = ForwardRequest(cache: extra.union(hooks).union(layers.map { "blocks.\($0).hook_resid_pre" }))
+        let request = ForwardRequest(cache: extra.union(hooks).union(layers.map { "blocks.\($0).hook_resid_pre" }), lengths: lengths)
         let (clean, cache) = try model.nextTokenLoss(tokens, request, counted: counted)
         var activations: [String: Tensor] = [:]
         for hook in hooks { activations[hook] = cache[hook] }
         var residuals: [Int: Tensor] = [:]
         for layer in layers { residuals[layer] = cache["blocks.\(layer).hook_resid_pre"] }
-        return (EvaluationPass(tokens: tokens, counted: counted, clean: clean, activations: activations, residuals: residuals), cache)
+        return (EvaluationPass(tokens: tokens, lengths: lengths, counted: counted, clean: clean, activations: activations, residuals: residuals), cache)
     }
 
     /// Passes over `batches` (each `B` sequences of one length, every position counted).
     public static func run(model: GPT2Model, batches: [[[Int]]], hooks: [String]) throws -> [EvaluationPass] {
-        try batches.filter { !$0.isEmpty }.map { try run(model: model, tokens: $0, counted: $0.map(\.count), hooks: hooks).pass }
+        try batches.filter { !$0.isEmpty }.map { try run(model: model, tokens: $0, lengths: $0.map(\.count), counted: $0.map(\.count), hooks: hooks).pass }
     }
 
     /// The next-token loss over the counted positions with `intervention` made, starting from the
     /// residual entering the intervened hook's block when this pass kept it.
     public func loss(model: GPT2Model, with intervention: Intervention) throws -> NextTokenLoss {
         let start = HookPoint(intervention.hook)?.layer.flatMap { layer in residuals[layer].map { (layer: layer, residual: $0) } }
-        return try model.nextTokenLoss(tokens, ForwardRequest(interventions: [intervention], start: start), counted: counted).loss
+        return try model.nextTokenLoss(tokens, ForwardRequest(interventions: [intervention], start: start, lengths: lengths), counted: counted).loss
     }
 
     /// The next-token loss over the counted positions with `hook` zeroed. Where the hook is the whole

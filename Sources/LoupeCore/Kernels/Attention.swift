@@ -12,7 +12,12 @@ import Darwin
 public enum CausalAttention {
     /// `scale · q·kᵀ` per batch item and head, with entries above the diagonal (future keys) set
     /// to `-∞`: `q`, `k` `[B, T, H, D]` → scores `[B, H, T, T]`.
-    public static func scores(query q: Tensor, key k: Tensor, scale: Float) throws -> Tensor {
+    ///
+    /// `lengths` `[B]`, when given, marks the positions of each sequence from `lengths[b]` on as
+    /// padding: the real rows are computed exactly as for a sequence of that length alone (the same
+    /// products, so a window gives the same values however it is batched), and a padding row attends
+    /// only to position 0.
+    public static func scores(query q: Tensor, key k: Tensor, scale: Float, lengths: [Int]? = nil) throws -> Tensor {
         try Tensor.checkLayouts("attention scores", q, k)
         guard isHeadLayout(q), q.shape == k.shape else {
             throw CoreError.incompatibleShapes(
@@ -20,6 +25,7 @@ public enum CausalAttention {
                 detail: "q \(q.shape) and k \(k.shape) must both be one [B, T, H, D] with every extent ≥ 1")
         }
         let (b, t, h, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let real = try checkedLengths(lengths, batch: b, tokens: t, operation: "attention scores")
         let c = h * d
         let result = uninitializedScalars(b * h * t * t) { out in
             q.scalars.withUnsafeBufferPointer { qp in
@@ -27,15 +33,17 @@ public enum CausalAttention {
                     parallelChunks(count: b * h) { pairs in
                         for pair in pairs {
                             let (batch, head) = (pair / h, pair % h)
+                            let n = real[batch]
                             let offset = batch * t * c + head * d
                             let s = out + pair * t * t
                             BLAS.sgemm(
-                                transposeA: false, transposeB: true, m: t, n: t, k: d, alpha: scale,
+                                transposeA: false, transposeB: true, m: n, n: n, k: d, alpha: scale,
                                 a: qp.baseAddress! + offset, lda: c, b: kp.baseAddress! + offset, ldb: c,
                                 c: s, ldc: t)
                             for row in 0..<t {
-                                let future: UnsafeMutablePointer<Float> = s + (row &* t &+ row &+ 1)
-                                future.update(repeating: -Float.infinity, count: t &- row &- 1)
+                                let first = row < n ? row &+ 1 : 1
+                                if row >= n { s[row &* t] = 0 }
+                                (s + (row &* t &+ first)).update(repeating: -Float.infinity, count: t &- first)
                             }
                         }
                     }
@@ -43,6 +51,17 @@ public enum CausalAttention {
             }
         }
         return Tensor(uncheckedShape: [b, h, t, t], scalars: result)
+    }
+
+    /// `lengths` checked against a batch of `batch` sequences of `tokens` positions (every length in
+    /// `1...tokens`), or every sequence whole when `nil`.
+    private static func checkedLengths(_ lengths: [Int]?, batch: Int, tokens: Int, operation: String) throws -> [Int] {
+        guard let lengths else { return [Int](repeating: tokens, count: batch) }
+        guard lengths.count == batch, lengths.allSatisfy({ $0 >= 1 && $0 <= tokens }) else {
+            throw CoreError.incompatibleShapes(
+                operation: operation, detail: "lengths \(lengths) must give each of the \(batch) sequences 1...\(tokens) positions")
+        }
+        return lengths
     }
 
     /// Softmax of every score row over the keys it may see (columns `0...row`); the future
@@ -68,7 +87,9 @@ public enum CausalAttention {
     }
 
     /// Attention-weighted values: `pattern` `[B, H, T, T]`, `v` `[B, T, H, D]` → z `[B, T, H, D]`.
-    public static func mix(pattern: Tensor, value v: Tensor) throws -> Tensor {
+    /// With `lengths` (see `scores`), each sequence's real rows mix only its real positions, and a
+    /// padding row is the value at position 0.
+    public static func mix(pattern: Tensor, value v: Tensor, lengths: [Int]? = nil) throws -> Tensor {
         try Tensor.checkLayouts("attention mix", pattern, v)
         guard isHeadLayout(v) else {
             throw CoreError.incompatibleShapes(
@@ -80,6 +101,7 @@ public enum CausalAttention {
                 operation: "attention mix", detail: "pattern \(pattern.shape), expected \(expected) for v \(v.shape)")
         }
         let (b, t, h, d) = (v.shape[0], v.shape[1], v.shape[2], v.shape[3])
+        let real = try checkedLengths(lengths, batch: b, tokens: t, operation: "attention mix")
         let c = h * d
         let result = uninitializedScalars(v.count) { out in
             pattern.scalars.withUnsafeBufferPointer { pp in
@@ -87,12 +109,16 @@ public enum CausalAttention {
                     parallelChunks(count: b * h) { pairs in
                         for pair in pairs {
                             let (batch, head) = (pair / h, pair % h)
+                            let n = real[batch]
                             let offset = batch * t * c + head * d
                             BLAS.sgemm(
-                                transposeA: false, transposeB: false, m: t, n: d, k: t,
+                                transposeA: false, transposeB: false, m: n, n: d, k: n,
                                 a: pp.baseAddress! + (batch * h + head) * t * t, lda: t,
                                 b: vp.baseAddress! + offset, ldb: c,
                                 c: out + offset, ldc: c)
+                            for row in n..<t {
+                                (out + offset + row &* c).update(from: vp.baseAddress! + offset, count: d)
+                            }
                         }
                     }
                 }

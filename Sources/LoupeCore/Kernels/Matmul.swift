@@ -44,19 +44,29 @@ extension Tensor {
             throw CoreError.incompatibleShapes(operation: operation, detail: "bias \(bias.shape), expected [\(outer)]")
         }
         let rows = count / inner
-        let result = uninitializedScalars(rows * outer) { out in
-            fillRows(out, rows: rows, columns: outer, with: bias)
-            scalars.withUnsafeBufferPointer { x in
+        // Few rows are padded with zero rows past the small-product limit, so every row is summed
+        // by the same kernel however many rows share the call.
+        let called = rows * outer * inner > Self.smallProductLimit ? rows : max(rows, Self.smallProductLimit / (outer * inner) + 1)
+        let input = called == rows ? scalars : scalars + [Float](repeating: 0, count: (called - rows) * inner)
+        var result = uninitializedScalars(called * outer) { out in
+            fillRows(out, rows: called, columns: outer, with: bias)
+            input.withUnsafeBufferPointer { x in
                 weight.scalars.withUnsafeBufferPointer { w in
                     BLAS.sgemm(
-                        transposeA: false, transposeB: transposed, m: rows, n: outer, k: inner,
+                        transposeA: false, transposeB: transposed, m: called, n: outer, k: inner,
                         a: x.baseAddress!, lda: inner, b: w.baseAddress!, ldb: transposed ? inner : outer,
                         beta: bias == nil ? 0 : 1, c: out, ldc: outer)
                 }
             }
         }
+        if called > rows { result.removeLast((called - rows) * outer) }
         return Tensor(uncheckedShape: Array(shape.dropLast()) + [outer], scalars: result)
     }
+
+    /// Products of at most this many multiply-adds go through OpenBLAS's small-matrix kernels on
+    /// AVX-512 machines, which sum in another order than its blocked kernel (whose rows do not depend
+    /// on one another): `matmul` and `matmulTransposed` never call it with fewer.
+    static let smallProductLimit = 1_000_000
 }
 
 extension Tensor {
