@@ -4,8 +4,8 @@ import Foundation
 /// error (exit 64) with the usage.
 enum BenchArguments {
     static let usage = """
-        USAGE: loupe-bench [--quick] [--peer FILE] [--peer-train FILE] [--no-atlas] [--build] [--circuits]
-                           [--preimage] [--decoder] [--breakdown]
+        USAGE: loupe-bench [--quick] [--peer FILE] [--peer-train FILE] [--no-atlas] [--build] [--build-tokens N]
+                           [--build-features N] [--circuits] [--preimage] [--decoder] [--breakdown]
 
         Throughput of Loupe's kernels and analyses on this machine, printed as lines and one JSON line.
 
@@ -16,6 +16,8 @@ enum BenchArguments {
           --no-atlas           Leave out the atlas benchmark.
           --build              Add `loupe build` end to end on a generated user-shaped input (needs `loupe`
                                built beside loupe-bench): every phase's time and peak memory.
+          --build-tokens N     Corpus tokens of that input (default 131072, the atlas benchmark's).
+          --build-features N   Width of its dictionary (default 4096).
           --circuits           Add the wall time of every circuit method.
           --preimage           Add ε-preimage retrieval over the demo store and a synthetic store on disk.
           --decoder            Add inversion-decoder training and sampling.
@@ -24,9 +26,10 @@ enum BenchArguments {
 
         """
 
-    /// Flags without a value and flags followed by a file.
+    /// Flags without a value, flags followed by a file, and flags followed by a positive number.
     static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--breakdown"]
     static let valued: Set<String> = ["--peer", "--peer-train"]
+    static let numeric: Set<String> = ["--build-tokens", "--build-features"]
 
     /// Checks `arguments` (the program name first); exits on `--help` or an unknown argument.
     static func validate(_ arguments: [String]) {
@@ -41,8 +44,13 @@ enum BenchArguments {
                 index += 2
                 continue
             }
+            if numeric.contains(argument), index + 1 < arguments.count, let value = Int(arguments[index + 1]), value > 0 {
+                index += 2
+                continue
+            }
             guard switches.contains(argument) else {
-                let reason = valued.contains(argument) ? "\(argument) needs a file" : "unknown argument '\(argument)'"
+                let reason = valued.contains(argument) ? "\(argument) needs a file"
+                    : numeric.contains(argument) ? "\(argument) needs a positive number" : "unknown argument '\(argument)'"
                 FileHandle.standardError.write("Error: \(reason)\n\(usage)".data(using: .utf8)!)
                 exit(64)
             }

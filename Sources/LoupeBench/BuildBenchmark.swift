@@ -13,7 +13,10 @@ import LoupeReport
 /// `--timings`; its per-phase wall time and peak resident memory come from the build's own
 /// `findings/timings.json`.
 struct BuildBenchmark {
-    static let (tokens, context, hook, features, k) = (131_072, 128, "blocks.6.hook_resid_pre", 4096, 32)
+    static let (context, hook, k) = (128, "blocks.6.hook_resid_pre", 32)
+    /// Corpus tokens (131,072 by default, the atlas step's) and dictionary width (4096).
+    var tokens = 131_072
+    var features = 4096
 
     struct Result {
         /// The build's phases (`findings/timings.json`: everything but writing the site).
@@ -28,7 +31,7 @@ struct BuildBenchmark {
 
     /// Writes the input under `directory`: `model/`, `dictionary/`, `corpus.txt`, `report.yaml`; returns
     /// the number of documents.
-    static func writeInput(to directory: URL) throws -> Int {
+    func writeInput(to directory: URL) throws -> Int {
         let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 12)
         let modelDirectory = directory.appendingPathComponent("model")
         try GPT2Model(config: config, weights: GPT2Weights.random(config: config, seed: 3)).save(to: modelDirectory)
@@ -37,23 +40,23 @@ struct BuildBenchmark {
         var rng = SeededRandom(seed: 5)
         var tokens = 0
         var lines: [String] = []
-        while tokens < Self.tokens {
+        while tokens < self.tokens {
             let drawn = Int(exp(log(20.0) + Double(rng.nextUniform()) * (log(400.0) - log(20.0))))
-            let length = min(drawn, Self.tokens - tokens)
+            let length = min(drawn, self.tokens - tokens)
             tokens += length
             // Zipf's law over the words: rank e^(u·ln V) has density ∝ 1/rank.
             lines.append((0..<length).map { _ in words[min(words.count - 1, 1 + Int(exp(Double(rng.nextUniform()) * log(Double(words.count - 1)))))] }
                 .joined(separator: " "))
         }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("corpus.txt"))
-        try BenchDictionary.randomTopK(hook: hook, width: config.width, features: features, k: k, rng: &rng)
+        try BenchDictionary.randomTopK(hook: Self.hook, width: config.width, features: features, k: Self.k, rng: &rng)
             .save(to: directory.appendingPathComponent("dictionary"))
         let spec = """
             title: A GPT-2-small-shaped model, a TopK dictionary at layer 6
             model: model
-            corpus: {files: [corpus.txt], context: \(context), prepend_bos: true}
+            corpus: {files: [corpus.txt], context: \(Self.context), prepend_bos: true}
             hooks:
-              - hook: \(hook)
+              - hook: \(Self.hook)
                 dictionary: {saelens: dictionary}
             seed: 1
 
@@ -65,8 +68,8 @@ struct BuildBenchmark {
     func run() throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-build-bench-\(UUID().uuidString)/report")
         defer { try? FileManager.default.removeItem(at: scratch.deletingLastPathComponent()) }
-        FileHandle.standardError.write("writing the user-shaped input (GPT-2-small shape, 131,072 tokens of ragged documents, TopK 4096)…\n".data(using: .utf8)!)
-        let documents = try Self.writeInput(to: scratch)
+        FileHandle.standardError.write("writing the user-shaped input (GPT-2-small shape, \(tokens) tokens of ragged documents, TopK \(features))…\n".data(using: .utf8)!)
+        let documents = try writeInput(to: scratch)
         let loupe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("loupe")
         guard FileManager.default.isExecutableFile(atPath: loupe.path) else {
@@ -89,7 +92,7 @@ struct BuildBenchmark {
         ).windows(contextLength: Self.context, bos: 0)
         let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 6)
         let sweepFlops = windows.reduce(0.0) { $0 + forwardFlops(config, batch: 1, tokens: $1.count) - 2 * Double($1.count * 768 * 50257) }
-        return Result(timings: timings, wallSeconds: wall, tokens: Self.tokens, documents: documents, sweepFlops: sweepFlops)
+        return Result(timings: timings, wallSeconds: wall, tokens: tokens, documents: documents, sweepFlops: sweepFlops)
     }
 }
 

@@ -134,9 +134,12 @@ if !arguments.contains("--no-atlas") {
 }
 
 if arguments.contains("--build") {
-    let r = try BuildBenchmark().run()
+    var bench = BuildBenchmark()
+    if let flag = arguments.firstIndex(of: "--build-tokens"), let value = Int(arguments[flag + 1]) { bench.tokens = value }
+    if let flag = arguments.firstIndex(of: "--build-features"), let value = Int(arguments[flag + 1]) { bench.features = value }
+    let r = try bench.run()
     let f = { (value: Double, digits: Int) in String(format: "%.\(digits)f", value) }
-    print("loupe build, user-shaped input (GPT-2-small shape, \(r.documents) documents of 20–400 tokens = \(r.tokens) tokens, context \(BuildBenchmark.context), SAELens TopK \(BuildBenchmark.features) at \(BuildBenchmark.hook)), phases:")
+    print("loupe build, user-shaped input (GPT-2-small shape, \(r.documents) documents of 20–400 tokens = \(r.tokens) tokens, context \(BuildBenchmark.context), SAELens TopK \(bench.features) at \(BuildBenchmark.hook)), phases:")
     print(r.timings.table(), terminator: "")
     let atlasPhase = r.timings.phases.first { $0.phase == "atlas(\(BuildBenchmark.hook))" }?.seconds ?? 0
     let limit = r.sweepFlops / peak / 1e9

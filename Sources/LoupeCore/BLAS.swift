@@ -22,6 +22,18 @@ enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// `parallelChunks` for loops each of whose iterations makes small products (one attention head
+    /// each): OpenBLAS runs on one thread meanwhile, since its own threads would only queue behind
+    /// the loop's (a call waits for the whole pool) and each product is too small to split. Call it
+    /// from one thread at a time; the earlier thread count is restored.
+    static func parallelProducts(count: Int, _ body: (Range<Int>) -> Void) {
+        let previous = openblas_get_num_threads()
+        guard previous > 1 else { return parallelChunks(count: count, body) }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        parallelChunks(count: count, body)
+    }
+
     /// `y += alpha · x` over `n` values.
     @inline(__always)
     static func saxpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {

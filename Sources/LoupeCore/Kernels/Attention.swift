@@ -30,7 +30,7 @@ public enum CausalAttention {
         let result = uninitializedScalars(b * h * t * t) { out in
             q.scalars.withUnsafeBufferPointer { qp in
                 k.scalars.withUnsafeBufferPointer { kp in
-                    parallelChunks(count: b * h) { pairs in
+                    BLAS.parallelProducts(count: b * h) { pairs in
                         for pair in pairs {
                             let (batch, head) = (pair / h, pair % h)
                             let n = real[batch]
@@ -106,7 +106,7 @@ public enum CausalAttention {
         let result = uninitializedScalars(v.count) { out in
             pattern.scalars.withUnsafeBufferPointer { pp in
                 v.scalars.withUnsafeBufferPointer { vp in
-                    parallelChunks(count: b * h) { pairs in
+                    BLAS.parallelProducts(count: b * h) { pairs in
                         for pair in pairs {
                             let (batch, head) = (pair / h, pair % h)
                             let n = real[batch]
@@ -208,7 +208,7 @@ extension CausalAttention {
                 v.scalars.withUnsafeBufferPointer { vp in
                     dz.scalars.withUnsafeBufferPointer { dzp in
                         dv.withUnsafeMutableBufferPointer { dvp in
-                            parallelChunks(count: b * h) { pairs in
+                            BLAS.parallelProducts(count: b * h) { pairs in
                                 for pair in pairs {
                                     let (batch, head) = (pair / h, pair % h)
                                     let offset = batch * t * c + head * d
@@ -276,7 +276,7 @@ extension CausalAttention {
                 ds.scalars.withUnsafeBufferPointer { dsp in
                     dq.withUnsafeMutableBufferPointer { dqp in
                         dk.withUnsafeMutableBufferPointer { dkp in
-                            parallelChunks(count: b * h) { pairs in
+                            BLAS.parallelProducts(count: b * h) { pairs in
                                 for pair in pairs {
                                     let (batch, head) = (pair / h, pair % h)
                                     let offset = batch * t * c + head * d
