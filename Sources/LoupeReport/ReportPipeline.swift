@@ -14,9 +14,11 @@ struct ReportPipeline {
         let corpus = try context.timed(.corpus) { try CorpusStep(context: context, inputs: inputs).run() }
         let storeDirectory = spec.findingsDirectory.appendingPathComponent("activations")
         defer { try? FileManager.default.removeItem(at: storeDirectory) }
-        let (store, evaluation) = try context.timed(.store) {
+        let swept = try context.timed(.store) {
             try StoreStep(context: context, inputs: inputs).run(windows: corpus.windows, directory: storeDirectory)
         }
+        let store = swept.store
+        var evaluation = swept.evaluation
 
         var dictionaries: [DictionaryFindings] = []
         var atlasDictionaries: [(id: String, hook: String, dictionary: SparseDictionary)] = []
@@ -25,6 +27,8 @@ struct ReportPipeline {
                 try DictionaryStep(context: context, inputs: inputs)
                     .run(entry: entry, existing: inputs.dictionaries[index], store: store, evaluation: evaluation)
             }
+            // The evaluation sample's activations are not needed past the last dictionary measured.
+            if entry.hasDictionary && !spec.hooks[(index + 1)...].contains(where: \.hasDictionary) { evaluation = [] }
             var atlas = try context.timed(.atlas(hook: entry.hook)) {
                 try AtlasStep(context: context, inputs: inputs).run(entry: entry, features: dictionary, store: store)
             }

@@ -41,6 +41,12 @@ public struct ReportSpec: Equatable, Sendable {
         /// TransformerLens hook name.
         public var hook: String
         public var source: FeatureSource
+
+        /// Whether the hook's features come from a dictionary (loaded or trained), not its neurons.
+        public var hasDictionary: Bool {
+            if case .neurons = source { return false }
+            return true
+        }
     }
 
     /// Where documents come from.

@@ -13,10 +13,7 @@ struct StoreStep {
         try withStep(.store, path: directory.path) {
             let progress = context.track(.store, "running the model", total: windows.count, unit: "windows")
             defer { progress.finish() }
-            let evaluated = context.spec.hooks.filter { entry in
-                if case .neurons = entry.source { return false }
-                return true
-            }.map(\.hook)
+            let evaluated = context.spec.hooks.filter(\.hasDictionary).map(\.hook)
             let sample = evaluated.isEmpty ? nil : EvaluationSample.spread(over: windows, tokens: context.spec.evaluationTokens, hooks: evaluated)
             return try ActivationStore.build(
                 model: inputs.model, windows: windows, hooks: Self.hooks(context.spec), directory: directory,
