@@ -14,7 +14,7 @@ public struct ActivationStoreOptions: Sendable, Equatable {
     /// 1 batches only windows of equal length.
     public var minimumLengthRatio: Double
 
-    public init(chunkRows: Int = 16_384, batchTokens: Int = 4_096, minimumLengthRatio: Double = 0.75) {
+    public init(chunkRows: Int = 16_384, batchTokens: Int = 2_048, minimumLengthRatio: Double = 0.75) {
         self.chunkRows = chunkRows
         self.batchTokens = batchTokens
         self.minimumLengthRatio = minimumLengthRatio
