@@ -7,7 +7,7 @@ import LoupeReport
 /// The end-to-end benchmark of `make bench` (`--build`): `loupe build` as a user runs it, on an input of
 /// the shape users bring, written here: a GPT-2-small-shaped Hugging Face directory (random weights, a
 /// 50,257-token word tokenizer), documents of 20–400 tokens (log-uniform lengths, Zipf-distributed
-/// words) up to 131,072 tokens, the atlas step's count (about 1,030 documents, `context: 128`), a
+/// words) up to 131,072 tokens, the atlas step's count (993 documents, `context: 128`), a
 /// SAELens TopK dictionary 768 → 4096 (k 32) at
 /// `blocks.6.hook_resid_pre`, default outputs. The `loupe` executable beside `loupe-bench` builds it with
 /// `--timings`; its per-phase wall time and peak resident memory come from the build's own

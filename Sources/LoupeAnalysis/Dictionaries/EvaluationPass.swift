@@ -1,4 +1,3 @@
-import Foundation
 import LoupeCore
 import LoupeModel
 
@@ -90,9 +89,10 @@ public struct EvaluationPass: Sendable {
         let layer = point.lastBlock(layers: model.config.layers)
         let result = try model.forward([[tokens[0][0]]], ForwardRequest(
             interventions: [Intervention(hook: hook, action: .zero)], start: (layer, Tensor(shape: [1, 1, model.config.width]))))
-        let logits = result.logits!.scalars
-        let maximum = logits.max()!
-        let logSumExp = log(logits.reduce(0.0) { $0 + exp(Double($1 - maximum)) }) + Double(maximum)
+        let row = result.logits!
+        let logits = row.scalars
+        // The row's loss for target 0 is its log-sum-exp minus logit 0.
+        let logSumExp = CrossEntropy.lossSum(logits: row, targets: [0]).sum + Double(logits[0])
         var loss = NextTokenLoss(sum: 0, predictions: 0)
         for (sequence, count) in zip(tokens, counted) where count > 1 {
             for target in sequence[1..<count] { loss.sum += logSumExp - Double(logits[target]) }
