@@ -32,6 +32,8 @@ let package = Package(
             providers: [.apt(["libcmark-dev"])]
         ),
         .target(name: "LoupeFindings"),
+        // An OpenAI-compatible chat endpoint on loopback, for the tests and benchmarks of language-model explanations.
+        .target(name: "LoupeChatStub"),
         .target(name: "LoupeCore", dependencies: ["COpenBLAS", "CMalloc", "LoupeFindings"]),
         .target(name: "LoupeModel", dependencies: ["LoupeCore", "LoupeFindings"]),
         .target(name: "LoupeToyWorld", dependencies: ["LoupeCore", "LoupeModel"]),
@@ -57,7 +59,7 @@ let package = Package(
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
         .executableTarget(
             name: "LoupeBench",
-            dependencies: ["LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeReport", "LoupeSite"]
+            dependencies: ["LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeReport", "LoupeSite", "LoupeChatStub"]
         ),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeFindingsTests", dependencies: ["LoupeFindings"]),
@@ -65,12 +67,12 @@ let package = Package(
         .testTarget(name: "LoupeToyWorldTests", dependencies: ["LoupeToyWorld", "LoupeModel", "LoupeCore"]),
         .testTarget(
             name: "LoupeAnalysisTests",
-            dependencies: ["LoupeAnalysis", "LoupeFindings", "LoupeToyWorld", "LoupeModel", "LoupeCore"]
+            dependencies: ["LoupeAnalysis", "LoupeFindings", "LoupeToyWorld", "LoupeModel", "LoupeCore", "LoupeChatStub"]
         ),
         .testTarget(name: "LoupeSiteTests", dependencies: ["LoupeSite", "LoupeFindings"]),
         .testTarget(
             name: "LoupeReportTests",
-            dependencies: ["LoupeReport", "LoupeFindings", "LoupeSite", "LoupeModel", "LoupeCore"]
+            dependencies: ["LoupeReport", "LoupeFindings", "LoupeSite", "LoupeModel", "LoupeCore", "LoupeAnalysis", "LoupeChatStub"]
         ),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeReport", "LoupeModel", "LoupeCore"]),
     ],

@@ -5,7 +5,7 @@ import Foundation
 enum BenchArguments {
     static let usage = """
         USAGE: loupe-bench [--quick] [--peer FILE] [--peer-train FILE] [--no-atlas] [--build] [--build-tokens N]
-                           [--build-features N] [--circuits] [--preimage] [--decoder] [--breakdown]
+                           [--build-features N] [--circuits] [--preimage] [--decoder] [--llm] [--breakdown]
 
         Throughput of Loupe's kernels and analyses on this machine, printed as lines and one JSON line.
 
@@ -21,13 +21,15 @@ enum BenchArguments {
           --circuits           Add the wall time of every circuit method.
           --preimage           Add ε-preimage retrieval over the demo store and a synthetic store on disk.
           --decoder            Add inversion-decoder training and sampling.
+          --llm                Add language-model explanations of 100 features against a stub endpoint
+                               answering after 300 ms: requests, tokens, wall time, 16k-feature projection.
           --breakdown          Add the time of each kernel at the GPT-2-small shape.
           -h, --help           Show this help.
 
         """
 
     /// Flags without a value, flags followed by a file, and flags followed by a positive number.
-    static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--breakdown"]
+    static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--llm", "--breakdown"]
     static let valued: Set<String> = ["--peer", "--peer-train"]
     static let numeric: Set<String> = ["--build-tokens", "--build-features"]
 

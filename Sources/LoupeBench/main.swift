@@ -11,7 +11,8 @@ import LoupeModel
 /// `--build` adds `loupe build` end to end on a user-shaped input (see `BuildBenchmark`), `--circuits`
 /// adds the wall time of every circuit method (see `CircuitBenchmark`), `--preimage` the
 /// retrieval benchmark (see `PreimageBenchmark`), `--decoder` decoder training and sampling (see
-/// `DecoderBenchmark`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
+/// `DecoderBenchmark`), `--llm` language-model explanations against a stub endpoint (see
+/// `LLMBenchmark`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
 /// the time of each kernel at this shape. Prints human-readable lines and one JSON line with every figure.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -197,6 +198,22 @@ if arguments.contains("--decoder") {
     print("decode (demo decoder, 64 distinct samples re-measured): \(String(format: "%.2f", r.decodeSeconds)) s, \(String(format: "%.0f", r.samplesPerSecond)) samples/s")
     figures["decoder_training_tokens_per_second"] = r.trainingTokensPerSecond
     figures["decode_samples_per_second"] = r.samplesPerSecond
+}
+
+if arguments.contains("--llm") {
+    FileHandle.standardError.write("language-model explanation benchmark…\n".data(using: .utf8)!)
+    let bench = LLMBenchmark()
+    let r = try bench.run()
+    let scale = 16_384 / Double(r.features)
+    // gpt-4o-mini list prices, US$ per million tokens.
+    let (inputPrice, outputPrice) = (0.15, 0.60)
+    let cost = (Double(r.promptTokens) * inputPrice + Double(r.completionTokens) * outputPrice) / 1e6
+    print("language-model explanations, \(r.features) features against a stub answering after \(Int(bench.latency * 1000)) ms, 8 requests in flight: \(r.explained) explained, \(r.requests) requests (\(String(format: "%.1f", Double(r.requests) / Double(r.features))) per feature), \(r.promptTokens) prompt + \(r.completionTokens) completion tokens, \(String(format: "%.1f", r.seconds)) s")
+    print("  projected for 16,384 features: \(Int((Double(r.requests) * scale).rounded())) requests, \(String(format: "%.1f", Double(r.promptTokens) * scale / 1e6))M prompt + \(String(format: "%.1f", Double(r.completionTokens) * scale / 1e6))M completion tokens (US$ \(String(format: "%.2f", cost * scale)) at gpt-4o-mini's $0.15 / $0.60 per million), \(String(format: "%.0f", r.seconds * scale / 60)) min at this latency")
+    figures["llm_requests_per_feature"] = Double(r.requests) / Double(r.features)
+    figures["llm_prompt_tokens_per_feature"] = Double(r.promptTokens) / Double(r.features)
+    figures["llm_completion_tokens_per_feature"] = Double(r.completionTokens) / Double(r.features)
+    figures["llm_seconds_per_100_features"] = r.seconds * 100 / Double(r.features)
 }
 
 if let peerTokensPerSecond {

@@ -22,10 +22,13 @@ public struct DictionaryFindings: Codable, Sendable, Equatable {
     public var medianSimulation: Double?
     /// One entry per feature, in index order.
     public var features: [FeatureFindings]
+    /// What the language model did for these explanations; nil when explanations are offline.
+    public var languageModel: LanguageModelAccounting?
 
     public init(
         id: String, hook: String, kind: DictionaryKind, source: String, inputWidth: Int, width: Int,
-        quality: DictionaryQuality?, medianDetection: Double?, medianSimulation: Double?, features: [FeatureFindings]
+        quality: DictionaryQuality?, medianDetection: Double?, medianSimulation: Double?, features: [FeatureFindings],
+        languageModel: LanguageModelAccounting? = nil
     ) {
         self.id = id
         self.hook = hook
@@ -37,6 +40,58 @@ public struct DictionaryFindings: Codable, Sendable, Equatable {
         self.medianDetection = medianDetection
         self.medianSimulation = medianSimulation
         self.features = features
+        self.languageModel = languageModel
+    }
+}
+
+/// The language model's part in one hook's explanations: how many it wrote, how many fell back to the
+/// offline explanation and why, and what the requests cost. Costs of answers served from the response
+/// cache are those recorded when they were obtained, so a rebuild from the cache states the same figures.
+public struct LanguageModelAccounting: Codable, Sendable, Equatable {
+    /// The model asked.
+    public var model: String
+    /// Features the model was asked to explain, those it explained, and those that fell back.
+    public var asked: Int
+    public var explained: Int
+    public var fellBack: Int
+    /// Fallbacks by kind of failure, most frequent first.
+    public var fallbackReasons: [ReasonCount]
+    /// HTTP requests (retries included), retries among them, and tokens the server counted.
+    public var requests: Int
+    public var retries: Int
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    public init(
+        model: String, asked: Int, explained: Int, fellBack: Int, fallbackReasons: [ReasonCount],
+        requests: Int, retries: Int, promptTokens: Int, completionTokens: Int
+    ) {
+        self.model = model
+        self.asked = asked
+        self.explained = explained
+        self.fellBack = fellBack
+        self.fallbackReasons = fallbackReasons
+        self.requests = requests
+        self.retries = retries
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+
+    /// Share of asked features that fell back (0 when none was asked).
+    public var fallbackShare: Double { asked > 0 ? Double(fellBack) / Double(asked) : 0 }
+
+    /// The fallbacks' reasons as `HTTP 500 × 12, timeout × 3`.
+    public var reasonsText: String { fallbackReasons.map { "\($0.reason) × \($0.count)" }.joined(separator: ", ") }
+}
+
+/// How often one reason occurred.
+public struct ReasonCount: Codable, Sendable, Equatable {
+    public var reason: String
+    public var count: Int
+
+    public init(reason: String, count: Int) {
+        self.reason = reason
+        self.count = count
     }
 }
 
@@ -240,13 +295,20 @@ public struct Explanation: Codable, Sendable, Equatable {
     public var simulation: Double
     /// Examples scored (activating + non-activating).
     public var heldOutExamples: Int
+    /// Why a language model asked for this explanation gave none (`HTTP 500`, `timeout`, …), so the
+    /// offline explanation stands in; nil otherwise.
+    public var fallback: String?
 
-    public init(text: String, source: String, detection: Double, fuzzing: Double, simulation: Double, heldOutExamples: Int) {
+    public init(
+        text: String, source: String, detection: Double, fuzzing: Double, simulation: Double, heldOutExamples: Int,
+        fallback: String? = nil
+    ) {
         self.text = text
         self.source = source
         self.detection = detection
         self.fuzzing = fuzzing
         self.simulation = simulation
         self.heldOutExamples = heldOutExamples
+        self.fallback = fallback
     }
 }

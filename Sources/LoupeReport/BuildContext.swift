@@ -4,6 +4,8 @@ import Foundation
 struct BuildContext {
     let spec: ReportSpec
     let environment: [String: String]
+    /// Whether cached language-model answers are ignored (`--llm-refresh`).
+    var refreshLanguageModel = false
     let progress: BuildProgress
 
     /// Reports a note for `step`.

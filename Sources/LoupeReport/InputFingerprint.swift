@@ -1,4 +1,5 @@
 import Foundation
+import LoupeAnalysis
 import LoupeFindings
 import LoupeModel
 
@@ -82,14 +83,16 @@ struct InputFingerprint {
 
     /// The fingerprint of `spec`'s inputs: the spec file, the model directory's files, the corpus
     /// files, circuit task and ground-truth files, the decoder, and the dictionaries (a trained
-    /// dictionary's folder as it is now). Reads files only (those unchanged since `digests` were taken
-    /// not even that), so a build whose findings are cached never loads the model.
-    static func of(_ spec: ReportSpec, digests: inout FileDigests) throws -> String {
+    /// dictionary's folder as it is now), and the language model asked for explanations (nil: offline).
+    /// Reads files only (those unchanged since `digests` were taken not even that), so a build whose
+    /// findings are cached never loads the model.
+    static func of(_ spec: ReportSpec, languageModel: String? = nil, digests: inout FileDigests) throws -> String {
         try withStep(.cache, path: spec.directory.path) {
             var fingerprint = InputFingerprint()
             fingerprint.digests = digests
             defer { digests = fingerprint.digests }
             fingerprint.add(tag)
+            if let languageModel { fingerprint.add("llm " + languageModel) }
             try fingerprint.addFiles(at: spec.specURL)
             for name in ModelFiles.all {
                 try fingerprint.addFiles(at: spec.model.appendingPathComponent(name))
@@ -118,8 +121,16 @@ struct InputFingerprint {
     }
 
     /// The fingerprint of `spec`'s inputs, every file read.
-    static func of(_ spec: ReportSpec) throws -> String {
+    static func of(_ spec: ReportSpec, languageModel: String? = nil) throws -> String {
         var digests = FileDigests()
-        return try of(spec, digests: &digests)
+        return try of(spec, languageModel: languageModel, digests: &digests)
+    }
+
+    /// The language model `environment` asks for (endpoint and model), nil when explanations are offline.
+    static func languageModel(_ environment: [String: String]) -> String? {
+        guard let base = environment[LLMConfiguration.baseURLVariable], !base.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return nil
+        }
+        return base + " " + (environment["LOUPE_LLM_MODEL"] ?? LLMConfiguration.defaultModel)
     }
 }

@@ -16,28 +16,32 @@ public enum Report {
     /// The findings of `spec`: from `<report>/findings/` when a cached file's input fingerprint
     /// matches (unless `force`; the model is then not even loaded), else computed step by step and
     /// cached. `progress` receives the build's events (a `.timed` one at the end of each phase, also
-    /// written to `findings/timings.json`); `environment` is read for the optional language-model endpoint.
+    /// written to `findings/timings.json`); `environment` is read for the optional language-model endpoint
+    /// (`LOUPE_LLM_*`, part of the fingerprint), whose answers are kept under `findings/llm-cache/` and
+    /// reused unless `refreshLanguageModel`.
     public static func build(
         spec: ReportSpec, force: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
+        refreshLanguageModel: Bool = false,
         progress: @escaping BuildProgress = { _ in }
     ) throws -> ReportFindings {
         let cache = FindingsCache(directory: spec.findingsDirectory)
         var digests = FileDigests()
-        let before = try InputFingerprint.of(spec, digests: &digests)
+        let languageModel = InputFingerprint.languageModel(environment)
+        let before = try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)
         if !force, let findings = cache.findings(fingerprint: before) {
             progress(.note(.cache, "inputs unchanged: reusing \(cache.file(fingerprint: before).path)"))
             return findings
         }
         var timings = BuildTimings()
-        let context = BuildContext(spec: spec, environment: environment) { event in
+        let context = BuildContext(spec: spec, environment: environment, refreshLanguageModel: refreshLanguageModel) { event in
             if case let .timed(phase) = event { timings.phases.append(phase) }
             progress(event)
         }
         let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
         let findings = try ReportPipeline(context: context, inputs: inputs).run()
         // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
-        try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec, digests: &digests)) }
+        try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)) }
         try cache.store(timings)
         return findings
     }

@@ -18,6 +18,7 @@ import Foundation
 ///   - hook: blocks.0.mlp.hook_post
 ///     neurons: true
 /// atlas: {top_examples: 20, intervals: 10, interval_examples: 5, explain: true, min_firing_tokens: 20}
+/// llm: {batch_size: 10, max_fallback: 0.05}                                          # see LanguageModelSpec
 /// circuits: {tasks: [ioi, {task: docstring, ground_truth: circuits/docstring.json}]}   # see CircuitSpec
 /// neighbourhoods: {decoder: decoder, epsilon: 0.1, sites: [...]}                      # see NeighbourhoodSpec
 /// seed: 1
@@ -81,6 +82,8 @@ public struct ReportSpec: Equatable, Sendable {
     public var explain: Bool
     /// Features firing on fewer corpus tokens are not explained.
     public var minimumFiringTokens: Int
+    /// How a language model explains and judges, when `LOUPE_LLM_BASE_URL` names one.
+    public var llm: LanguageModelSpec
     /// Corpus tokens each dictionary's reconstruction quality is measured on (`evaluation: {tokens: N}`).
     public var evaluationTokens: Int
     /// The circuit analysis, when the spec has a `circuits:` section.
@@ -100,7 +103,7 @@ public struct ReportSpec: Equatable, Sendable {
     /// Reads and validates a spec; every error is a `BuildError` of step `spec` naming the file and the key.
     public static func load(url: URL) throws -> ReportSpec {
         let spec = try SpecReader.load(url: url)
-        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "evaluation", "circuits", "neighbourhoods", "seed"])
+        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "llm", "evaluation", "circuits", "neighbourhoods", "seed"])
         let base = url.deletingLastPathComponent()
         func path(_ reader: SpecReader, _ key: String) throws -> URL {
             let relative = try reader.string(key)
@@ -184,6 +187,7 @@ public struct ReportSpec: Equatable, Sendable {
             intervalExamples: try atlas.integer("interval_examples", default: 5, range: 1...100),
             explain: explain,
             minimumFiringTokens: try atlas.integer("min_firing_tokens", default: 20, range: 1...Int.max),
+            llm: try LanguageModelSpec.read(try spec.section("llm")),
             evaluationTokens: try evaluation.integer("tokens", default: 16384, range: 1...Int.max),
             circuits: try spec.mapping["circuits"] == nil ? nil : CircuitSpec.read(try spec.section("circuits"), base: base),
             neighbourhoods: try spec.mapping["neighbourhoods"] == nil

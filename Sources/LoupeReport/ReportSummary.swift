@@ -40,6 +40,10 @@ public enum ReportSummary {
                         + "median detection balanced accuracy **\(format(detection))**, median simulation correlation "
                         + "**\(format(simulation))** over \(explained) explained features.")
             }
+            if let accounting = dictionary.languageModel {
+                lines.append("")
+                lines.append("Language model: " + escape(LanguageModelText.sentence(accounting)) + ".")
+            }
             lines.append("")
             let best = dictionary.features
                 .compactMap { feature in feature.explanation.map { (feature, $0) } }

@@ -1,190 +1,17 @@
 import Foundation
+import LoupeChatStub
 import LoupeCore
 import Testing
 @testable import LoupeAnalysis
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// A tiny HTTP/1.1 server on 127.0.0.1 (ephemeral port) answering each request with `handler`'s reply,
-/// one connection at a time, `Connection: close`. It stops by itself after `lifetime` seconds or
-/// `maxRequests` requests.
-final class StubLLMServer: @unchecked Sendable {
-    /// One received request.
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]
-        var body: String
-
-        /// The user message of a chat-completion request body.
-        var userMessage: String {
-            guard let data = body.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let messages = object["messages"] as? [[String: Any]],
-                  let user = messages.last?["content"] as? String
-            else { return "" }
-            return user
-        }
+/// The stub's language model: `KeywordModel`, with the tokens the server counted.
+enum KeywordReply {
+    static func reply(_ request: ChatStubServer.Request) -> ChatStubServer.Reply {
+        .chat(KeywordModel.answer(request.userMessage), for: request)
     }
-
-    /// The canned answer: status, body and how long to wait before sending it.
-    struct Reply: Sendable {
-        var status: Int
-        var body: String
-        var delay: Double = 0
-
-        /// A 200 chat completion whose message is `content`.
-        static func chat(_ content: String) -> Reply {
-            let escaped = String(decoding: (try? JSONEncoder().encode(content)) ?? Data("\"\"".utf8), as: UTF8.self)
-            return Reply(status: 200, body: """
-                {"id":"stub","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":\(escaped)},"finish_reason":"stop"}]}
-                """)
-        }
-    }
-
-    enum Failure: Error { case socket(String) }
-
-    let port: UInt16
-    private let listener: Int32
-    private let lock = NSLock()
-    private var received: [Request] = []
-
-    init(lifetime: Double = 10, maxRequests: Int = 1_000, handler: @escaping @Sendable (Request) -> Reply) throws {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw Failure.socket("socket") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            close(fd)
-            throw Failure.socket("bind/listen")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else {
-            close(fd)
-            throw Failure.socket("getsockname")
-        }
-        listener = fd
-        port = UInt16(bigEndian: address.sin_port)
-        let deadline = Date().addingTimeInterval(lifetime)
-        Thread.detachNewThread { [self] in
-            run(until: deadline, maxRequests: maxRequests, handler: handler)
-        }
-    }
-
-    /// The base URL clients should use.
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-
-    /// Requests received so far.
-    var requests: [Request] {
-        lock.lock()
-        defer { lock.unlock() }
-        return received
-    }
-
-    private func run(until deadline: Date, maxRequests: Int, handler: (Request) -> Reply) {
-        var served = 0
-        while Date() < deadline && served < maxRequests {
-            var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&ready, 1, 50) > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            serve(client, handler: handler)
-            close(client)
-            served += 1
-        }
-        close(listener)
-    }
-
-    private func serve(_ client: Int32, handler: (Request) -> Reply) {
-        var timeout = timeval(tv_sec: 3, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        func readMore() -> Bool {
-            let count = recv(client, &buffer, buffer.count, 0)
-            guard count > 0 else { return false }
-            bytes += buffer[0..<count]
-            return true
-        }
-        let separator: [UInt8] = Array("\r\n\r\n".utf8)
-        var headerEnd: Int?
-        while headerEnd == nil {
-            guard bytes.count < 1 << 20, readMore() else { return }
-            headerEnd = bytes.indices.dropLast(3).first { Array(bytes[$0..<($0 + 4)]) == separator }
-        }
-        guard let headerEnd else { return }
-        let head = String(decoding: bytes[0..<headerEnd], as: UTF8.self).components(separatedBy: "\r\n")
-        let requestLine = (head.first ?? "").split(separator: " ").map(String.init)
-        var headers: [String: String] = [:]
-        for line in head.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        if headers["expect"]?.lowercased() == "100-continue" {
-            write(client, "HTTP/1.1 100 Continue\r\n\r\n")
-        }
-        let bodyLength = Int(headers["content-length"] ?? "") ?? 0
-        while bytes.count - headerEnd - 4 < bodyLength {
-            guard readMore() else { return }
-        }
-        let body = String(decoding: bytes[(headerEnd + 4)...], as: UTF8.self)
-        let request = Request(method: requestLine.first ?? "", path: requestLine.count > 1 ? requestLine[1] : "",
-                              headers: headers, body: body)
-        lock.lock()
-        received.append(request)
-        lock.unlock()
-        let reply = handler(request)
-        if reply.delay > 0 { Thread.sleep(forTimeInterval: reply.delay) }
-        let payload = Array(reply.body.utf8)
-        write(client, "HTTP/1.1 \(reply.status) \(reply.status == 200 ? "OK" : "Error")\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\nConnection: close\r\n\r\n"
-            + reply.body)
-    }
-
-    private func write(_ client: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            #if canImport(Glibc)
-            let flags = Int32(MSG_NOSIGNAL)
-            #else
-            let flags: Int32 = 0
-            #endif
-            let count = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, flags) }
-            guard count > 0 else { return }
-            sent += count
-        }
-    }
-
-    /// Whether a request to 127.0.0.1 goes straight to it: no HTTP proxy is configured, or loopback is
-    /// exempt from it. (libcurl, under URLSession on Linux, honours the proxy environment variables.)
-    static let loopbackIsDirect: Bool = {
-        let environment = ProcessInfo.processInfo.environment
-        let proxies = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"].compactMap { environment[$0] }
-            .filter { !$0.isEmpty }
-        guard !proxies.isEmpty else { return true }
-        let exempt = (environment["no_proxy"] ?? environment["NO_PROXY"] ?? "")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        return exempt.contains("*") || exempt.contains("127.0.0.1")
-    }()
 }
 
-@Suite("Explanations: language-model client, explainer and judge", .enabled(if: StubLLMServer.loopbackIsDirect))
+@Suite("Explanations: language-model client, explainer and judge", .enabled(if: ChatStubServer.loopbackIsDirect))
 struct ExplanationLLMTests {
     static func display(_ id: Int) -> String { "tok\(id)" }
 
@@ -197,25 +24,39 @@ struct ExplanationLLMTests {
         }
     }
 
-    /// A model that explains "fires on tok7" and judges by looking for tok7.
-    static func sensibleModel(_ request: StubLLMServer.Request) -> StubLLMServer.Reply {
-        let user = request.userMessage
-        if user.hasPrefix("Excerpts:") { return .chat("Fires on the token “tok7”.\nIt marks one token.") }
-        let text = user.components(separatedBy: "\n").first { $0.hasPrefix("Text: ") } ?? ""
-        let words = text.dropFirst("Text: ".count).split(separator: " ")
-        if user.contains("Is the token marked") { return .chat(words.contains("<<tok7>>") ? "Yes." : "No") }
-        return .chat(words.contains("tok7") ? "yes" : "no")
-    }
-
-    func client(_ server: StubLLMServer, timeout: Double = 5) throws -> OpenAIChatClient {
+    func client(_ server: ChatStubServer, timeout: Double = 5) throws -> OpenAIChatClient {
         OpenAIChatClient(configuration: try LLMConfiguration(
             baseURL: server.baseURL, apiKey: "test-key", model: "stub-model", timeout: timeout))
     }
 
+    /// A session that does not sleep between attempts, recording the waits it was asked for.
+    func session(
+        _ server: ChatStubServer, attempts: Int = 3, timeout: Double = 5, cache: LLMResponseCache? = nil, waits: WaitLog = WaitLog()
+    ) throws -> LLMSession {
+        LLMSession(client: try client(server, timeout: timeout), policy: LLMRetryPolicy(maxAttempts: attempts), cache: cache,
+                   wait: { waits.record($0) })
+    }
+
+    final class WaitLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var seconds: [Double] = []
+        func record(_ value: Double) {
+            lock.lock()
+            seconds.append(value)
+            lock.unlock()
+        }
+        var all: [Double] {
+            lock.lock()
+            defer { lock.unlock() }
+            return seconds
+        }
+    }
+
     @Test func clientSendsAChatCompletionRequest() throws {
-        let server = try StubLLMServer(maxRequests: 1) { _ in .chat("Fires on “tok7”.") }
-        let answer = try client(server).complete(system: "system text", user: "user text", maxTokens: 12)
-        #expect(answer == "Fires on “tok7”.")
+        let server = try ChatStubServer(maxRequests: 1) { .chat("Fires on “tok7”.", for: $0) }
+        let reply = try client(server).send(LLMRequest(system: "system text", user: "user text", maxTokens: 12))
+        #expect(reply.content == "Fires on “tok7”.")
+        #expect(reply.promptTokens == 5 && reply.completionTokens == 5)
         let request = try #require(server.requests.first)
         #expect(request.method == "POST" && request.path == "/v1/chat/completions")
         #expect(request.headers["authorization"] == "Bearer test-key")
@@ -227,107 +68,161 @@ struct ExplanationLLMTests {
         #expect(messages == [["role": "system", "content": "system text"], ["role": "user", "content": "user text"]])
     }
 
-    @Test func languageModelExplainsAndJudges() throws {
-        let server = try StubLLMServer { Self.sensibleModel($0) }
+    @Test func languageModelExplainsAndJudgesInBatches() throws {
+        let server = try ChatStubServer { KeywordReply.reply($0) }
         let sets = Self.sets()
         var rng = SeededRandom(seed: 8)
         var seen: [(FeatureExplainer.Stage, [ScoredWindow])] = []
+        let llm = try session(server)
         let result = FeatureExplainer.explain(
-            sets: sets, display: Self.display, llm: try client(server), settings: ExplainerSettings(), rng: &rng
+            sets: sets, display: Self.display, session: llm, settings: ExplainerSettings(), rng: &rng
         ) { stage, windows in seen.append((stage, windows)) }
         #expect(result.warnings.isEmpty)
         let explanation = try #require(result.explanation)
-        #expect(explanation.text == "Fires on the token “tok7”.")
-        #expect(explanation.source == "stub-model")
-        #expect(explanation.detection > 0.95 && explanation.fuzzing > 0.95, "\(explanation)")
-        #expect(explanation.heldOutExamples == sets.heldOutActivating.count + sets.heldOutNonActivating.count)
+        #expect(explanation.text == "Fires on “tok7”.")
+        #expect(explanation.source == "stub-model" && explanation.fallback == nil)
+        #expect(explanation.detection == 1 && explanation.fuzzing == 1, "\(explanation)")
+        #expect(explanation.simulation > 0.8, "\(explanation)")
 
-        // Simulation is the offline rule's, and the fuzzing items are the same draws as offline.
+        // The offline draws are the same as without a model.
         var offlineRNG = SeededRandom(seed: 8)
         let offline = try #require(FeatureExplainer.explain(sets: sets, display: Self.display, rng: &offlineRNG).explanation)
-        #expect(explanation.simulation == offline.simulation)
-        #expect(offline.text == "Fires on the token “tok7”." && offline.source == "offline")
+        #expect(offline.source == "offline")
         #expect(rng.next() == offlineRNG.next())
 
-        // One request for the sentence, then one per held-out window and fuzzing item; the explainer
-        // prompt holds only explanation windows.
+        // One request for the sentence, two for detection (20 windows, 10 per request), one for
+        // fuzzing and one for simulation; the explainer saw only explanation windows, the judges only held-out ones.
         let requests = server.requests
-        var itemRNG = SeededRandom(seed: 8)
-        let items = ExplanationScorer.fuzzingItems(heldOut: HeldOutWindows(sets: sets), rng: &itemRNG)
-        #expect(requests.count == 1 + sets.heldOutActivating.count + sets.heldOutNonActivating.count + items.count)
-        #expect(requests.first?.userMessage.hasPrefix("Excerpts:") == true)
+        #expect(requests.count == 5)
+        #expect(result.cost.requests == 5 && result.cost.retries == 0)
+        #expect(result.cost.promptTokens == requests.map { ($0.systemMessage.utf8.count + $0.userMessage.utf8.count + 3) / 4 }.reduce(0, +))
+        #expect(requests.first?.userMessage.hasPrefix("Strongest excerpts:") == true)
         #expect(seen.filter { $0.0 == .explainer }.allSatisfy { $0.1 == sets.explanation })
-        #expect(seen.filter { $0.0 == .scorer }.flatMap(\.1).allSatisfy { DocumentSplit.isHeldOut(document: $0.document) })
-        #expect(requests.allSatisfy { $0.path == "/v1/chat/completions" })
+        let judged = seen.filter { $0.0 == .scorer }.flatMap(\.1)
+        #expect(!judged.isEmpty && judged.allSatisfy { DocumentSplit.isHeldOut(document: $0.document) })
+        let shown = Set(sets.explanation.map { $0.tokens.map(Self.display).joined(separator: " ") })
+        for request in requests.dropFirst() {
+            #expect(request.userMessage.hasPrefix("Explanation: Fires on “tok7”."))
+            #expect(!shown.contains { request.userMessage.contains($0) }, "a judge was shown an explanation window")
+        }
+        let detection = requests[1].userMessage.components(separatedBy: "\n").drop { $0 != "Texts:" }.dropFirst()
+        #expect(detection.count == 10 && detection.first?.hasPrefix("1. ") == true && detection.last?.hasPrefix("10. ") == true)
     }
 
-    func expectOfflineFallback(_ reply: @escaping @Sendable (StubLLMServer.Request) -> StubLLMServer.Reply,
-                               timeout: Double = 5, warningContains: String) throws {
-        let server = try StubLLMServer(maxRequests: 1, handler: reply)
+    @Test func answersAreCachedAndReused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-llm-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = LLMResponseCache(directory: folder)
+        let server = try ChatStubServer { KeywordReply.reply($0) }
+        var rng = SeededRandom(seed: 8)
+        let first = FeatureExplainer.explain(sets: Self.sets(), display: Self.display, session: try session(server, cache: cache), rng: &rng)
+        #expect(server.requests.count == 5)
+        rng = SeededRandom(seed: 8)
+        let again = try session(server, cache: cache)
+        let second = FeatureExplainer.explain(sets: Self.sets(), display: Self.display, session: again, rng: &rng)
+        #expect(server.requests.count == 5, "the cache answered nothing")
+        #expect(second.explanation == first.explanation && second.cost == first.cost)
+        #expect(again.counts == LLMSession.Counters(sent: 0, retries: 0, fromCache: 5))
+        rng = SeededRandom(seed: 8)
+        let refreshed = LLMSession(client: try client(server), cache: cache, refresh: true)
+        _ = FeatureExplainer.explain(sets: Self.sets(), display: Self.display, session: refreshed, rng: &rng)
+        #expect(server.requests.count == 10 && refreshed.counts.sent == 5)
+    }
+
+    /// Explains with a server answering `reply` and expects the offline explanation with `reason`
+    /// after `requests` requests.
+    func expectFallback(
+        _ reply: @escaping @Sendable (ChatStubServer.Request) -> ChatStubServer.Reply, attempts: Int = 3, timeout: Double = 5,
+        reason: String, warningContains: String, requests: Int
+    ) throws {
+        let server = try ChatStubServer(handler: reply)
         let sets = Self.sets()
         var rng = SeededRandom(seed: 8)
-        let started = Date()
-        let result = FeatureExplainer.explain(sets: sets, display: Self.display, llm: try client(server, timeout: timeout), rng: &rng)
-        let elapsed = Date().timeIntervalSince(started)
+        let result = FeatureExplainer.explain(
+            sets: sets, display: Self.display, session: try session(server, attempts: attempts, timeout: timeout), rng: &rng)
         var offlineRNG = SeededRandom(seed: 8)
-        let offline = FeatureExplainer.explain(sets: sets, display: Self.display, rng: &offlineRNG)
-        #expect(result.explanation == offline.explanation)
-        #expect(result.explanation?.source == "offline")
+        var offline = try #require(FeatureExplainer.explain(sets: sets, display: Self.display, rng: &offlineRNG).explanation)
+        offline.fallback = reason
+        #expect(result.explanation == offline)
         #expect(result.warnings.count == 1)
         #expect(result.warnings.first?.contains(warningContains) == true, "\(result.warnings)")
         #expect(result.warnings.first?.hasSuffix("using the offline explanation") == true)
-        #expect(elapsed < timeout + 3, "took \(elapsed) s")
-        #expect(server.requests.count == 1)
+        #expect(server.requests.count == requests)
+        #expect(result.cost.requests == requests)
     }
 
-    @Test func http500FallsBackToOffline() throws {
-        try expectOfflineFallback({ _ in StubLLMServer.Reply(status: 500, body: #"{"error":"boom"}"#) },
-                                  warningContains: "HTTP 500")
+    @Test func serverErrorsAreRetriedThenFallBack() throws {
+        try expectFallback({ _ in .init(status: 500, body: #"{"error":"boom"}"#) }, reason: "HTTP 500", warningContains: "HTTP 500", requests: 3)
+        try expectFallback({ _ in .init(status: 200, body: #"{"choices": [ {"message": "#) }, attempts: 2,
+                           reason: "malformed response", warningContains: "malformed response", requests: 2)
     }
 
-    @Test func malformedJSONFallsBackToOffline() throws {
-        try expectOfflineFallback({ _ in StubLLMServer.Reply(status: 200, body: #"{"choices": [ {"message": "#) },
-                                  warningContains: "malformed response")
+    @Test func clientErrorsAreNotRetried() throws {
+        try expectFallback({ _ in .init(status: 400, body: #"{"error":"bad request"}"#) }, reason: "HTTP 400", warningContains: "HTTP 400", requests: 1)
     }
 
     @Test func timeoutFallsBackToOffline() throws {
-        try expectOfflineFallback({ _ in
-            var reply = StubLLMServer.Reply.chat("Fires on “tok7”.")
-            reply.delay = 2.5
-            return reply
-        }, timeout: 1, warningContains: "no answer within 1")
+        try expectFallback({ .chat("Fires on “tok7”.", for: $0, delay: 2.5) }, attempts: 1, timeout: 1,
+                           reason: "timeout", warningContains: "no answer within 1", requests: 1)
     }
 
     @Test func refusalFallsBackToOffline() throws {
-        try expectOfflineFallback({ _ in
-            StubLLMServer.Reply(status: 200, body: """
+        try expectFallback({ _ in
+            .init(status: 200, body: """
                 {"choices":[{"message":{"role":"assistant","content":null,"refusal":"I can't help with that."},"finish_reason":"stop"}]}
                 """)
-        }, warningContains: "refused")
-        try expectOfflineFallback({ _ in .chat("I'm sorry, I cannot describe this.") }, warningContains: "refused")
+        }, reason: "refusal", warningContains: "refused", requests: 1)
+        // A refusal in words is asked once more, like any answer not of the requested form.
+        try expectFallback({ .chat("I'm sorry, I cannot describe this.", for: $0) }, reason: "refusal", warningContains: "refused", requests: 2)
     }
 
-    @Test func judgeFailureMidwayFallsBackToOffline() throws {
-        let server = try StubLLMServer { request in
-            request.userMessage.hasPrefix("Excerpts:") ? .chat("Fires on “tok7”.") : .chat("Perhaps.")
-        }
-        let sets = Self.sets()
-        var rng = SeededRandom(seed: 8)
-        let result = FeatureExplainer.explain(sets: sets, display: Self.display, llm: try client(server), rng: &rng)
-        #expect(result.explanation?.source == "offline")
-        #expect(result.warnings.first?.contains("unusable answer \"Perhaps.\"") == true, "\(result.warnings)")
-        #expect(server.requests.count == 2)
+    @Test func unusableJudgeAnswerIsAskedOnceMore() throws {
+        try expectFallback({ request in
+            .chat(request.userMessage.hasPrefix("Strongest excerpts:") ? "Fires on “tok7”." : "Perhaps.", for: request)
+        }, reason: "unusable answer", warningContains: "unusable answer \"Perhaps.\"", requests: 3)
     }
 
     @Test func unreachableServerFallsBackToOffline() throws {
-        // A server that closes its port at once: the connection is refused or reset.
-        let server = try StubLLMServer(lifetime: 0) { _ in .chat("") }
-        let base = server.baseURL
-        let client = OpenAIChatClient(configuration: try LLMConfiguration(baseURL: base, apiKey: nil, timeout: 2))
+        // A server that closes its port at once: the connection is refused.
+        let server = try ChatStubServer(lifetime: 0) { .chat("", for: $0) }
+        Thread.sleep(forTimeInterval: 0.1)
         var rng = SeededRandom(seed: 8)
-        let result = FeatureExplainer.explain(sets: Self.sets(), display: Self.display, llm: client, rng: &rng)
+        let waits = WaitLog()
+        let result = FeatureExplainer.explain(sets: Self.sets(), display: Self.display, session: try session(server, waits: waits), rng: &rng)
         #expect(result.explanation?.source == "offline")
-        #expect(result.warnings.count == 1)
+        #expect(result.explanation?.fallback == "transport error")
+        #expect(waits.all.count == 2)
+    }
+
+    @Test func retryAfterIsWaitedOut() throws {
+        let throttle = Throttle(first: 2)
+        let throttling = try ChatStubServer { throttle.reply($0) }
+        let waits = WaitLog()
+        var rng = SeededRandom(seed: 8)
+        let result = FeatureExplainer.explain(
+            sets: Self.sets(), display: Self.display, session: try session(throttling, attempts: 6, waits: waits), rng: &rng)
+        #expect(result.explanation?.source == "stub-model")
+        #expect(waits.all == [1, 1])
+        #expect(throttling.requests.count == 7 && result.cost.retries == 2)
+    }
+}
+
+/// Answers 429 with `Retry-After: 1` to the first `first` requests, then as `KeywordReply`.
+final class Throttle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var left: Int
+
+    init(first: Int) {
+        left = first
+    }
+
+    func reply(_ request: ChatStubServer.Request) -> ChatStubServer.Reply {
+        lock.lock()
+        let throttled = left > 0
+        left -= 1
+        lock.unlock()
+        if throttled { return .init(status: 429, body: #"{"error":"slow down"}"#, headers: ["Retry-After": "1"]) }
+        return KeywordReply.reply(request)
     }
 }
 
@@ -346,17 +241,51 @@ struct ExplanationLLMConfigurationTests {
         ], timeout: 4)
         #expect(full.apiKey == "k" && full.model == "m" && full.timeout == 4)
         #expect(full.endpoint.absoluteString == "https://llm.invalid/v1/chat/completions")
-        let missing = OpenAIChatClient.fromEnvironment([:])
-        #expect(missing.client == nil)
-        #expect(missing.warning == "language-model explanations unavailable (LOUPE_LLM_BASE_URL is not set); using offline explanations")
-        #expect(OpenAIChatClient.fromEnvironment(["LOUPE_LLM_BASE_URL": "http://127.0.0.1:9"]).client?.model == "gpt-4o-mini")
+    }
+
+    @Test func sessionSettingsComeFromTheEnvironment() throws {
+        #expect(try LLMSession.requested(by: [:], cache: nil, refresh: false) == nil)
+        let base = ["LOUPE_LLM_BASE_URL": "http://127.0.0.1:9"]
+        let plain = try #require(try LLMSession.requested(by: base, cache: nil, refresh: false))
+        #expect(plain.concurrency == 8 && plain.policy == LLMRetryPolicy() && plain.model == "gpt-4o-mini")
+        let tuned = try #require(try LLMSession.requested(
+            by: base.merging(["LOUPE_LLM_CONCURRENCY": "3", "LOUPE_LLM_MAX_ATTEMPTS": "2", "LOUPE_LLM_BACKOFF_SECONDS": "0.25"]) { $1 },
+            cache: nil, refresh: true))
+        #expect(tuned.concurrency == 3 && tuned.policy.maxAttempts == 2 && tuned.policy.baseDelay == 0.25 && tuned.refresh)
+        #expect(throws: LLMError.invalidSetting(name: "LOUPE_LLM_CONCURRENCY", value: "many")) {
+            try LLMSession.requested(by: base.merging(["LOUPE_LLM_CONCURRENCY": "many"]) { $1 }, cache: nil, refresh: false)
+        }
+        #expect(throws: LLMError.invalidSetting(name: "LOUPE_LLM_MAX_ATTEMPTS", value: "0")) {
+            try LLMSession.requested(by: base.merging(["LOUPE_LLM_MAX_ATTEMPTS": "0"]) { $1 }, cache: nil, refresh: false)
+        }
+    }
+
+    @Test func retriesBackOffExponentiallyAndHonourRetryAfter() {
+        let policy = LLMRetryPolicy(maxAttempts: 6, baseDelay: 1, maxDelay: 5)
+        let error = LLMError.http(status: 503, body: "")
+        #expect(policy.delay(beforeRetry: 1, after: error, jitter: 1) == 1)
+        #expect(policy.delay(beforeRetry: 3, after: error, jitter: 0.5) == 2)
+        #expect(policy.delay(beforeRetry: 9, after: error, jitter: 1) == 5)
+        #expect(policy.delay(beforeRetry: 1, after: .http(status: 429, body: "", retryAfter: 7), jitter: 1.4) == 7)
+        #expect(OpenAIChatClient.seconds(retryAfter: "2") == 2)
+        let now = Date(timeIntervalSince1970: 1_000_000_000)
+        #expect(OpenAIChatClient.seconds(retryAfter: "Sun, 09 Sep 2001 01:46:50 GMT", now: now) == 10)
+        #expect(OpenAIChatClient.seconds(retryAfter: "soon") == nil)
+        #expect(LLMError.http(status: 429, body: "").isTransient && LLMError.http(status: 502, body: "").isTransient)
+        #expect(!LLMError.http(status: 404, body: "").isTransient && !LLMError.refusal("no").isTransient)
+        #expect(LLMError.timeout(seconds: 1).isTransient && LLMError.malformedResponse("x").isTransient)
     }
 
     @Test func answersAreParsed() throws {
-        #expect(try LLMJudge.yesOrNo("Yes.") == true)
-        #expect(try LLMJudge.yesOrNo(" **no**") == false)
-        #expect(throws: LLMError.self) { try LLMJudge.yesOrNo("maybe") }
-        #expect(throws: LLMError.self) { try LLMJudge.yesOrNo("") }
+        #expect(try LLMScorer.yesOrNo("Yes.") == true)
+        #expect(try LLMScorer.yesOrNo(" **no**") == false)
+        #expect(throws: LLMError.self) { try LLMScorer.yesOrNo("maybe") }
+        #expect(try LLMScorer.numberedAnswers("Sure:\n2: no\n1. yes\n**3)** yes", numbers: 1..<4) == ["yes", "no", "yes"])
+        #expect(throws: LLMError.self) { try LLMScorer.numberedAnswers("1: yes\n3: no", numbers: 1..<4) }
+        #expect(throws: LLMError.self) { try LLMScorer.numberedAnswers("1: yes\n1: no", numbers: 1..<2) }
+        #expect(try LLMScorer.levels("0 3 10 12", count: 4) == [0, 3, 10, 10])
+        #expect(throws: LLMError.self) { try LLMScorer.levels("0 3", count: 3) }
+        #expect(throws: LLMError.self) { try LLMScorer.levels("0 x 3", count: 3) }
         #expect(try LLMExplainer.sentence(from: "\n  \"Fires on “␣the”.\"\nMore text") == "Fires on “␣the”.")
         #expect(throws: LLMError.self) { try LLMExplainer.sentence(from: "  \n ") }
         #expect(throws: LLMError.refusal("I cannot help.")) { try LLMExplainer.sentence(from: "I cannot help.") }
@@ -364,20 +293,42 @@ struct ExplanationLLMConfigurationTests {
         #expect(throws: LLMError.malformedResponse("no choices")) {
             try OpenAIChatClient.answer(from: Data(#"{"choices":[]}"#.utf8))
         }
-        #expect(try OpenAIChatClient.answer(from: Data(#"{"choices":[{"message":{"content":"ok"}}]}"#.utf8)) == "ok")
+        #expect(try OpenAIChatClient.answer(from: Data(#"{"choices":[{"message":{"content":"ok"}}],"usage":{"prompt_tokens":7,"completion_tokens":2}}"#.utf8))
+            == LLMReply(content: "ok", promptTokens: 7, completionTokens: 2))
     }
 
-    @Test func explainerPromptMarksFiringTokens() {
+    @Test func cacheKeysNameTheWholeRequest() {
+        let request = LLMRequest(system: "s", user: "u", maxTokens: 5)
+        let key = LLMResponseCache.key(endpoint: "http://a/v1/chat/completions", model: "m", request: request)
+        #expect(key.count == 64)
+        #expect(key == LLMResponseCache.key(endpoint: "http://a/v1/chat/completions", model: "m", request: request))
+        #expect(key != LLMResponseCache.key(endpoint: "http://b/v1/chat/completions", model: "m", request: request))
+        #expect(key != LLMResponseCache.key(endpoint: "http://a/v1/chat/completions", model: "n", request: request))
+        #expect(key != LLMResponseCache.key(endpoint: "http://a/v1/chat/completions", model: "m", request: LLMRequest(system: "s", user: "u", maxTokens: 6)))
+        #expect(key != LLMResponseCache.key(endpoint: "http://a/v1/chat/completions", model: "m", request: LLMRequest(system: "s", user: "v", maxTokens: 5)))
+    }
+
+    @Test func explainerPromptShowsTopAndSpreadWindowsWithActivations() {
         let windows = [
             ScoredWindow(document: 0, start: 0, tokens: [1, 2, 3], activations: [0, 0.5, 0]),
             ScoredWindow(document: 2, start: 4, tokens: [4, 2], activations: [0, 2]),
+            ScoredWindow(document: 3, start: 0, tokens: [5, 6], activations: [1, 0]),
+            ScoredWindow(document: 4, start: 0, tokens: [7], activations: [0.2]),
         ]
-        let prompt = LLMExplainer.prompt(explanationWindows: windows, display: { "t\($0)" }, settings: ExplainerSettings())
+        var settings = ExplainerSettings()
+        settings.llmTopWindows = 1
+        settings.llmIntervalWindows = 2
+        let prompt = LLMExplainer.prompt(explanationWindows: windows, display: { "t\($0)" }, settings: settings)
         #expect(prompt == """
-            Excerpts:
+            Strongest excerpts:
             1. t4 <<t2>>
-            2. t1 <<t2>> t3
-            Tokens with the most activation: “t2”
+               activations: “t2” 10
+            Excerpts across weaker activations:
+            2. <<t5>> t6
+               activations: “t5” 5
+            3. <<t7>>
+               activations: “t7” 1
+            Tokens with the most activation: “t2”, “t5”, “t7”
             One sentence: what does the feature fire on?
             """)
     }

@@ -57,7 +57,7 @@ struct ExplanationScoringTests {
         var seen: [(FeatureExplainer.Stage, [ScoredWindow])] = []
         var rng = SeededRandom(seed: 9)
         let result = FeatureExplainer.explain(
-            sets: sets, display: Self.display, llm: nil, settings: ExplainerSettings(), rng: &rng
+            sets: sets, display: Self.display, session: nil, settings: ExplainerSettings(), rng: &rng
         ) { stage, windows in seen.append((stage, windows)) }
         #expect(result.explanation != nil)
         let shown = seen.filter { $0.0 == .explainer }.flatMap(\.1)
@@ -76,7 +76,7 @@ struct ExplanationScoringTests {
         var seen: [ScoredWindow] = []
         var rng = SeededRandom(seed: 9)
         let result = FeatureExplainer.explain(
-            sets: sets, display: Self.display, llm: nil, settings: ExplainerSettings(), rng: &rng
+            sets: sets, display: Self.display, session: nil, settings: ExplainerSettings(), rng: &rng
         ) { stage, windows in if stage == .explainer { seen += windows } }
         #expect(result.explanation != nil)
         #expect(seen == Array(sets.explanation.dropLast(3)))

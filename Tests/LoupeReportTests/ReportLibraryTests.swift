@@ -8,13 +8,14 @@ import Testing
 /// cache; and a failing step.
 @Suite(.serialized) struct ReportLibraryTests {
     /// Runs the built `loupe` executable; returns its exit status and stderr.
-    func runLoupe(_ arguments: [String]) throws -> (Int32, String) {
+    func runLoupe(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [folder.appendingPathComponent("loupe"), Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("loupe")]
         let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors

@@ -1,6 +1,16 @@
 import LoupeCore
 import LoupeFindings
 
+/// An explanation and what producing it involved.
+public struct FeatureExplanationResult: Sendable {
+    /// The explanation; nil when no token of any window fires.
+    public var explanation: Explanation?
+    /// Things the caller should show (dropped windows, a fallback and why).
+    public var warnings: [String]
+    /// What the language model's requests cost (recorded costs for cached answers; zero offline).
+    public var cost: LLMCost
+}
+
 /// Explains one feature and scores the explanation on held-out windows.
 ///
 /// The explainer (offline rule fitting, or a language model) sees only `sets.explanation`; the scorers see
@@ -8,27 +18,24 @@ import LoupeFindings
 /// also has held-out windows are dropped (with a warning), so no scored document was shown to the explainer
 /// even when the sets were built with another split than `DocumentSplit`.
 ///
-/// Offline (the default): `RuleExplainer` fits a rule; detection, fuzzing and simulation are the rule's.
+/// Offline (the default): `RuleExplainer` fits a rule; detection, fuzzing and simulation are the rule's, over
+/// every held-out window.
 ///
-/// With a client: the model writes the sentence (`LLMExplainer`) and judges detection and fuzzing
-/// (`LLMJudge`) on the same held-out windows and the same fuzzing items as the offline rule; `source` is the
-/// model's name. The model is not asked to simulate activations: `simulation` is the simulation score of the
-/// offline rule fitted to the same explanation windows. Any failure of the model (transport, HTTP status,
-/// timeout, malformed reply, refusal, an answer that is not a sentence or yes/no) gives the offline
-/// explanation and a warning; nothing is thrown. Each call makes one request for the sentence plus one per
-/// held-out window and one per fuzzing item, so callers explaining many features may stop passing the client
-/// after a failure.
+/// With a session: the model writes the sentence (`LLMExplainer`, one request) and scores it on windows
+/// drawn from the held-out ones (`LLMScorer`: detection, fuzzing and simulation, several examples per
+/// request); `source` is the model's name. When a request still fails after the session's retries, the
+/// offline explanation is given with `fallback` set to the failure's kind and a warning; nothing is thrown.
+/// The offline draws from `rng` are the same whether or not a model is used.
 public enum FeatureExplainer {
-    /// The explanation of the feature whose examples are `sets`, with warnings for the caller; nil when no
-    /// token of any window fires (activation above `settings.firingThreshold`).
+    /// The explanation of the feature whose examples are `sets`; nil explanation when no token of any
+    /// window fires (activation above `settings.firingThreshold`).
     ///
-    /// `display` gives a token's display string; `rng` draws the fuzzing items (the same draws whether or
-    /// not a model is used).
+    /// `display` gives a token's display string; `rng` draws the fuzzing items.
     public static func explain(
-        sets: FeatureExampleSets, display: (Int) -> String, llm: (any LLMClient)? = nil,
+        sets: FeatureExampleSets, display: (Int) -> String, session: LLMSession? = nil,
         settings: ExplainerSettings = ExplainerSettings(), rng: inout SeededRandom
-    ) -> (explanation: Explanation?, warnings: [String]) {
-        explain(sets: sets, display: display, llm: llm, settings: settings, rng: &rng, observe: nil)
+    ) -> FeatureExplanationResult {
+        explain(sets: sets, display: display, session: session, settings: settings, rng: &rng, observe: nil)
     }
 
     /// Which part of the pipeline was handed a list of windows (for tests of the split).
@@ -40,13 +47,13 @@ public enum FeatureExplainer {
     }
 
     static func explain(
-        sets: FeatureExampleSets, display: (Int) -> String, llm: (any LLMClient)?,
+        sets: FeatureExampleSets, display: (Int) -> String, session: LLMSession?,
         settings: ExplainerSettings, rng: inout SeededRandom, observe: ((Stage, [ScoredWindow]) -> Void)?
-    ) -> (explanation: Explanation?, warnings: [String]) {
+    ) -> FeatureExplanationResult {
         let threshold = settings.firingThreshold
         let everyWindow = sets.explanation + sets.heldOutActivating + sets.heldOutNonActivating
         guard everyWindow.contains(where: { WindowCleaning.clean($0).activations.contains { $0 > threshold } }) else {
-            return (nil, [])
+            return FeatureExplanationResult(explanation: nil, warnings: [], cost: LLMCost())
         }
         var warnings: [String] = []
         let heldOut = HeldOutWindows(sets: sets)
@@ -72,31 +79,42 @@ public enum FeatureExplainer {
             heldOut: heldOut, threshold: threshold, maxPerWindow: settings.maxHighlightsPerWindow, rng: &rng)
         observe?(.scorer, heldOut.activating + heldOut.nonActivating)
         let scores = ExplanationScorer.score(predictor: offline.rule, heldOut: heldOut, items: items)
-        let offlineExplanation = Explanation(
+        var offlineExplanation = Explanation(
             text: offline.text, source: "offline", detection: scores.detection, fuzzing: scores.fuzzing,
             simulation: scores.simulation, heldOutExamples: scores.heldOutExamples)
 
-        guard let llm else { return (offlineExplanation, warnings) }
+        guard let session else { return FeatureExplanationResult(explanation: offlineExplanation, warnings: warnings, cost: LLMCost()) }
+        // The model's draws come from their own generator, so the offline draws above stay the same.
+        var draws: SeededRandom = {
+            var copy = rng
+            return SeededRandom(seed: copy.next() ^ 0x4C4C_4D5F_5343_4F52)
+        }()
+        var cost = LLMCost()
         do {
             observe?(.explainer, explanationWindows)
-            let text = try LLMExplainer.explain(
-                explanationWindows: explanationWindows, display: display, client: llm, settings: settings)
+            let (text, explained) = try session.complete(
+                LLMExplainer.request(explanationWindows: explanationWindows, display: display, settings: settings),
+                parse: LLMExplainer.sentence)
+            cost += explained
+            let selection = LLMScorer.select(heldOut: heldOut, settings: settings, rng: &draws)
             var names: [Int: String] = [:]
-            for window in heldOut.activating + heldOut.nonActivating {
+            for window in selection.all {
                 for token in window.tokens where names[token] == nil { names[token] = display(token) }
             }
-            let table = names
-            let judge = LLMJudge(client: llm, explanation: text, display: { table[$0] ?? "<\($0)>" })
-            observe?(.scorer, heldOut.activating + heldOut.nonActivating)
-            let detection = try ExplanationScorer.detection(heldOut: heldOut, judge: judge)
-            let fuzzing = try ExplanationScorer.fuzzing(items: items, judge: judge)
+            observe?(.scorer, selection.all)
+            let scorer = LLMScorer(session: session, explanation: text, display: { names[$0] ?? "<\($0)>" }, settings: settings)
+            let (judged, scored) = try scorer.score(selection, rng: &draws)
+            cost += scored
             let explanation = Explanation(
-                text: text, source: llm.model, detection: detection, fuzzing: fuzzing,
-                simulation: scores.simulation, heldOutExamples: scores.heldOutExamples)
-            return (explanation, warnings)
+                text: text, source: session.model, detection: judged.detection, fuzzing: judged.fuzzing,
+                simulation: judged.simulation, heldOutExamples: judged.heldOutExamples)
+            return FeatureExplanationResult(explanation: explanation, warnings: warnings, cost: cost)
         } catch {
-            warnings.append("language-model explanation failed (\(error)); using the offline explanation")
-            return (offlineExplanation, warnings)
+            let failure = error as? LLMCallFailure ?? LLMCallFailure(error: .transport("\(error)"), cost: LLMCost())
+            cost += failure.cost
+            offlineExplanation.fallback = failure.error.category
+            warnings.append("language-model explanation failed (\(failure.error)); using the offline explanation")
+            return FeatureExplanationResult(explanation: offlineExplanation, warnings: warnings, cost: cost)
         }
     }
 }

@@ -5,13 +5,44 @@ import FoundationNetworking
 #endif
 import LoupeFindings
 
-/// A chat model that answers one system + user message pair.
+/// One chat request: a system and a user message, answered at temperature 0.
+public struct LLMRequest: Codable, Sendable, Hashable {
+    public var system: String
+    public var user: String
+    /// Most tokens the answer may have.
+    public var maxTokens: Int
+
+    public init(system: String, user: String, maxTokens: Int) {
+        self.system = system
+        self.user = user
+        self.maxTokens = maxTokens
+    }
+}
+
+/// The assistant's answer to one request and the tokens the server counted for it (`usage`; 0 when
+/// the server does not say).
+public struct LLMReply: Codable, Sendable, Equatable {
+    public var content: String
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    public init(content: String, promptTokens: Int = 0, completionTokens: Int = 0) {
+        self.content = content
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+}
+
+/// A chat model behind one endpoint. `send` makes exactly one attempt; retries, the response cache
+/// and the bound on requests in flight are `LLMSession`'s.
 public protocol LLMClient: Sendable {
     /// The model's name, recorded as an explanation's `source`.
     var model: String { get }
-    /// The assistant's reply, or `LLMError` for any failure (transport, HTTP status, timeout, a reply
+    /// Where requests go, as part of every response-cache key.
+    var endpoint: String { get }
+    /// The assistant's reply, or `LLMError` for any failure (transport, HTTP status, timeout, a body
     /// that is not a chat completion, a refusal).
-    func complete(system: String, user: String, maxTokens: Int) throws -> String
+    func send(_ request: LLMRequest) throws -> LLMReply
 }
 
 /// Why a language-model request gave no usable answer.
@@ -20,12 +51,14 @@ public enum LLMError: Error, Equatable, CustomStringConvertible {
     case notConfigured
     /// The base URL is not an http(s) URL.
     case invalidBaseURL(String)
+    /// An environment variable tuning requests has a value that is not a positive number.
+    case invalidSetting(name: String, value: String)
     /// The request could not be sent or its connection failed.
     case transport(String)
     /// No answer within the timeout.
     case timeout(seconds: Double)
-    /// The server answered with a non-2xx status.
-    case http(status: Int, body: String)
+    /// The server answered with a non-2xx status; `retryAfter` is its `Retry-After` in seconds.
+    case http(status: Int, body: String, retryAfter: Double? = nil)
     /// The body is not a chat completion with a message.
     case malformedResponse(String)
     /// The model declined to answer.
@@ -38,12 +71,45 @@ public enum LLMError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notConfigured: return "LOUPE_LLM_BASE_URL is not set"
         case .invalidBaseURL(let url): return "LOUPE_LLM_BASE_URL \(LLMText.excerpt(url)) is not an http(s) URL"
+        case .invalidSetting(let name, let value): return "\(name) \(LLMText.excerpt(value)) is not a positive number"
         case .transport(let reason): return "request failed: \(reason)"
         case .timeout(let seconds): return "no answer within \(seconds) s"
-        case .http(let status, let body): return "HTTP \(status): \(LLMText.excerpt(body))"
+        case .http(let status, let body, _): return "HTTP \(status): \(LLMText.excerpt(body))"
         case .malformedResponse(let reason): return "malformed response: \(reason)"
         case .refusal(let text): return "the model refused: \(LLMText.excerpt(text))"
         case .unusableAnswer(let text): return "unusable answer \(LLMText.excerpt(text))"
+        }
+    }
+}
+
+extension LLMError {
+    /// Whether another attempt may succeed: transport errors, timeouts, 429, 5xx and bodies that are
+    /// not chat completions. Other 4xx, refusals and unusable answers are not retried here.
+    public var isTransient: Bool {
+        switch self {
+        case .transport, .timeout, .malformedResponse: return true
+        case .http(let status, _, _): return status == 429 || status == 408 || (500..<600).contains(status)
+        case .notConfigured, .invalidBaseURL, .invalidSetting, .refusal, .unusableAnswer: return false
+        }
+    }
+
+    /// The seconds the server asked to wait (`Retry-After`), if it did.
+    public var retryAfter: Double? {
+        if case .http(_, _, let seconds) = self { return seconds }
+        return nil
+    }
+
+    /// The kind of failure, for counting fallbacks by reason: `HTTP 500`, `timeout`, `transport error`,
+    /// `malformed response`, `refusal`, `unusable answer`, `not configured`.
+    public var category: String {
+        switch self {
+        case .notConfigured, .invalidBaseURL, .invalidSetting: return "not configured"
+        case .transport: return "transport error"
+        case .timeout: return "timeout"
+        case .http(let status, _, _): return "HTTP \(status)"
+        case .malformedResponse: return "malformed response"
+        case .refusal: return "refusal"
+        case .unusableAnswer: return "unusable answer"
         }
     }
 }
@@ -111,6 +177,8 @@ public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
 
     /// The configured model name.
     public var model: String { configuration.model }
+    /// The chat-completions URL.
+    public var endpoint: String { configuration.endpoint.absoluteString }
 
     /// A client for `configuration`.
     public init(configuration: LLMConfiguration) {
@@ -127,36 +195,12 @@ public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
         session.finishTasksAndInvalidate()
     }
 
-    /// The client configured by the environment (`LLMConfiguration.fromEnvironment`), or nil with the
-    /// reason as a warning. With no `LOUPE_LLM_BASE_URL` at all the warning says so, for callers that
-    /// asked for language-model explanations.
-    public static func fromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment,
-        timeout: Double = LLMConfiguration.defaultTimeout
-    ) -> (client: OpenAIChatClient?, warning: String?) {
-        do {
-            let configuration = try LLMConfiguration.fromEnvironment(environment, timeout: timeout)
-            return (OpenAIChatClient(configuration: configuration), nil)
-        } catch {
-            return (nil, "language-model explanations unavailable (\(error)); using offline explanations")
-        }
-    }
-
-    /// The client when the environment asks for one (`LOUPE_LLM_BASE_URL` is set), as
-    /// `fromEnvironment` gives it; `(nil, nil)` when it does not, so offline explanations are used
-    /// without a warning.
-    public static func ifRequested(
-        by environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> (client: OpenAIChatClient?, warning: String?) {
-        environment[LLMConfiguration.baseURLVariable] == nil ? (nil, nil) : fromEnvironment(environment)
-    }
-
-    /// Sends one chat completion request and returns the first choice's message.
-    public func complete(system: String, user: String, maxTokens: Int) throws -> String {
+    /// Sends one chat completion request and returns the first choice's message and the usage.
+    public func send(_ chat: LLMRequest) throws -> LLMReply {
         let body = ChatRequest(
             model: configuration.model,
-            messages: [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: user)],
-            temperature: 0, max_tokens: max(maxTokens, 1))
+            messages: [ChatMessage(role: "system", content: chat.system), ChatMessage(role: "user", content: chat.user)],
+            temperature: 0, max_tokens: max(chat.maxTokens, 1))
         var request = URLRequest(url: configuration.endpoint, cachePolicy: .reloadIgnoringLocalCacheData,
                                  timeoutInterval: configuration.timeout)
         request.httpMethod = "POST"
@@ -175,13 +219,28 @@ public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
             throw LLMError.malformedResponse("not an HTTP response")
         }
         guard (200..<300).contains(http.statusCode) else {
-            throw LLMError.http(status: http.statusCode, body: String(decoding: data, as: UTF8.self))
+            throw LLMError.http(
+                status: http.statusCode, body: String(decoding: data, as: UTF8.self),
+                retryAfter: Self.seconds(retryAfter: http.value(forHTTPHeaderField: "Retry-After")))
         }
         return try Self.answer(from: data)
     }
 
-    /// The first choice's message content of a chat-completion body.
-    static func answer(from data: Data) throws -> String {
+    /// Seconds to wait from a `Retry-After` value: a number of seconds or an HTTP date (nil for
+    /// anything else).
+    static func seconds(retryAfter value: String?, now: Date = Date()) -> Double? {
+        guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        if let seconds = Double(text), seconds.isFinite { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: text) else { return nil }
+        return max(0, date.timeIntervalSince(now))
+    }
+
+    /// The first choice's message content and the usage of a chat-completion body.
+    static func answer(from data: Data) throws -> LLMReply {
         let reply: ChatResponse
         do {
             reply = try JSONDecoder().decode(ChatResponse.self, from: data)
@@ -192,7 +251,8 @@ public final class OpenAIChatClient: LLMClient, @unchecked Sendable {
         if let refusal = choice.message?.refusal, !refusal.isEmpty { throw LLMError.refusal(refusal) }
         if choice.finish_reason == "content_filter" { throw LLMError.refusal("stopped by the content filter") }
         guard let content = choice.message?.content else { throw LLMError.malformedResponse("the message has no content") }
-        return content
+        return LLMReply(
+            content: content, promptTokens: reply.usage?.prompt_tokens ?? 0, completionTokens: reply.usage?.completion_tokens ?? 0)
     }
 
     private func send(_ request: URLRequest) throws -> (Data, URLResponse) {
@@ -272,7 +332,12 @@ private struct ChatResponse: Decodable {
         var message: Message?
         var finish_reason: String?
     }
+    struct Usage: Decodable {
+        var prompt_tokens: Int?
+        var completion_tokens: Int?
+    }
     var choices: [Choice]
+    var usage: Usage?
 }
 
 /// Short quoted excerpts of model and server text for messages.

@@ -17,8 +17,18 @@ public struct ExplainerSettings: Sendable, Equatable {
     public var maxHighlightsPerWindow = 5
     /// Tokens listed when no simple rule is found.
     public var fallbackTokens = 3
-    /// Most explanation windows (strongest first) shown to a language model explainer.
-    public var llmPromptWindows = 20
+    /// Explanation windows shown to a language-model explainer: the strongest, then windows spread
+    /// over the weaker rest (the interval samples' activation levels).
+    public var llmTopWindows = 10
+    public var llmIntervalWindows = 10
+    /// Examples a language-model judge answers per request.
+    public var llmBatchSize = 10
+    /// Held-out windows a language model judges: for detection (half activating, half not), for
+    /// fuzzing (activating, half marked on their firing tokens, half on others), and simulated
+    /// token by token (half activating).
+    public var llmDetectionWindows = 20
+    public var llmFuzzingWindows = 10
+    public var llmSimulationWindows = 6
 
     /// The default settings.
     public init() {}

@@ -23,17 +23,29 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Print the wall time and peak resident memory of every phase (also in <report>/findings/timings.json).")
     var timings = false
 
+    @Flag(name: .customLong("llm-refresh"), help: "Ask the language model again instead of reusing answers cached under <report>/findings/llm-cache/.")
+    var llmRefresh = false
+
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
         let spec = try ReportSpec.load(url: URL(fileURLWithPath: self.spec))
         let printer = BuildProgressPrinter(quiet: progressOptions.quiet)
-        let findings = try Report.build(spec: spec, force: force, progress: printer.receive)
+        let findings = try Report.build(spec: spec, force: force, refreshLanguageModel: llmRefresh, progress: printer.receive)
         try PhaseClock.measure("render", record: { printer.receive(.timed($0)) }) {
             try Report.render(findings: findings, title: spec.title, to: spec.siteDirectory)
         }
         if timings { print(printer.timings.table(), terminator: "") }
         print(spec.siteDirectory.appendingPathComponent("index.html").path)
+        for dictionary in findings.dictionaries {
+            guard let accounting = dictionary.languageModel else { continue }
+            FileHandle.standardError.write(Data("\(dictionary.hook): \(LanguageModelText.sentence(accounting))\n".utf8))
+        }
+        let shortfalls = LanguageModelText.shortfalls(findings, maxFallback: spec.llm.maxFallback)
+        guard shortfalls.isEmpty else {
+            for line in shortfalls { FileHandle.standardError.write(Data("error: \(line); the site was written\n".utf8)) }
+            throw ExitCode(3)
+        }
     }
 }
 

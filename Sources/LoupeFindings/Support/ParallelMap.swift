@@ -34,11 +34,45 @@ extension Collection where Index == Int {
     }
 }
 
-/// Results and errors of a `parallelMap` in progress, guarded by a lock.
+extension Collection where Index == Int {
+    /// `transform` applied to every element by `workers` threads of their own, results in the
+    /// collection's order: for work that mostly waits (on a network), where the core count is no bound.
+    /// Each thread takes the next unclaimed element until none is left. `progress`, when given, is called
+    /// from the calling thread with the number of elements finished so far.
+    public func concurrentMap<Result>(
+        workers: Int, progress: ((Int) -> Void)? = nil, _ transform: @escaping (Element) -> Result
+    ) -> [Result] {
+        let total = count
+        guard total > 0 else { return [] }
+        let state = ParallelMapState<Result>(count: total, chunks: 1)
+        let elements = Array(self)
+        let finished = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        for _ in 0..<Swift.max(1, Swift.min(workers, total)) {
+            done.enter()
+            Thread.detachNewThread {
+                while let offset = state.claim(below: total) {
+                    _ = state.store(transform(elements[offset]), at: offset)
+                    finished.signal()
+                }
+                done.leave()
+            }
+        }
+        for finishedCount in 1...total {
+            finished.wait()
+            progress?(finishedCount)
+        }
+        done.wait()
+        return state.results()
+    }
+}
+
+/// Results and errors of a `parallelMap` or `concurrentMap` in progress, guarded by a lock.
 private final class ParallelMapState<Result>: @unchecked Sendable {
     private var values: [Result?]
     private var errors: [Error?]
     private var finished = 0
+    private var claimed = 0
     private let lock = NSLock()
 
     init(count: Int, chunks: Int) {
@@ -53,6 +87,15 @@ private final class ParallelMapState<Result>: @unchecked Sendable {
         values[offset] = value
         finished += 1
         return finished
+    }
+
+    /// The next element no thread has taken, nil when all `count` are taken.
+    func claim(below count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard claimed < count else { return nil }
+        claimed += 1
+        return claimed - 1
     }
 
     func fail(chunk: Int, _ error: Error) {

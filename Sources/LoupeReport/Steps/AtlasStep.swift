@@ -9,6 +9,8 @@ struct HookAtlas {
     let features: HookFeatures
     let inputWidth: Int
     var result: AtlasResult
+    /// What the language model did for the explanations (set by the explain step when one was used).
+    var languageModel: LanguageModelAccounting? = nil
 
     /// The hook's section of the findings. The dead fraction of the quality figures is the atlas's
     /// (features that never fire on the whole corpus), not the quality sample's.
@@ -22,7 +24,7 @@ struct HookAtlas {
             inputWidth: inputWidth, width: count, quality: quality,
             medianDetection: explained.isEmpty ? nil : Self.median(explained.map(\.detection)),
             medianSimulation: explained.isEmpty ? nil : Self.median(explained.map(\.simulation)),
-            features: result.features)
+            features: result.features, languageModel: languageModel)
     }
 
     static func median(_ values: [Double]) -> Double {

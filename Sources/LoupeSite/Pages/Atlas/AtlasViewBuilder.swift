@@ -30,7 +30,7 @@ enum AtlasViewBuilder {
         let explanation = f.explanation.map {
             ExplanationView(
                 explText: DisplayText.text($0.text),
-                explSource: DisplayText.text($0.source),
+                explSource: DisplayText.text($0.fallback.map { "offline (the language model failed: \($0))" } ?? $0.source),
                 detection: NumberText.score($0.detection),
                 fuzzing: NumberText.score($0.fuzzing),
                 simulation: NumberText.score($0.simulation),

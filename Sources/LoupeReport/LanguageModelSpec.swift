@@ -1,0 +1,43 @@
+import LoupeAnalysis
+
+/// The `llm:` section of a report spec: how language-model explanations are judged and how many may
+/// fall back before the build fails. Used only when `LOUPE_LLM_BASE_URL` names an endpoint.
+///
+/// ```yaml
+/// llm: {batch_size: 10, detection_windows: 20, fuzzing_windows: 10, simulation_windows: 6, max_fallback: 0.05}
+/// ```
+public struct LanguageModelSpec: Equatable, Sendable {
+    /// Examples judged per request.
+    public var batchSize = 10
+    /// Held-out windows judged for detection, marked for fuzzing, and simulated token by token.
+    public var detectionWindows = 20
+    public var fuzzingWindows = 10
+    public var simulationWindows = 6
+    /// Largest share of asked features that may fall back to the offline explanation; above it the
+    /// build writes the site and then fails.
+    public var maxFallback = 0.05
+
+    public init() {}
+
+    /// The explainer settings these values give.
+    var explainerSettings: ExplainerSettings {
+        var settings = ExplainerSettings()
+        settings.llmBatchSize = batchSize
+        settings.llmDetectionWindows = detectionWindows
+        settings.llmFuzzingWindows = fuzzingWindows
+        settings.llmSimulationWindows = simulationWindows
+        return settings
+    }
+
+    /// Reads the section (every key optional).
+    static func read(_ section: SpecReader) throws -> LanguageModelSpec {
+        try section.rejectUnknownKeys(["batch_size", "detection_windows", "fuzzing_windows", "simulation_windows", "max_fallback"])
+        var spec = LanguageModelSpec()
+        spec.batchSize = try section.integer("batch_size", default: spec.batchSize, range: 1...100)
+        spec.detectionWindows = try section.integer("detection_windows", default: spec.detectionWindows, range: 2...1000)
+        spec.fuzzingWindows = try section.integer("fuzzing_windows", default: spec.fuzzingWindows, range: 2...1000)
+        spec.simulationWindows = try section.integer("simulation_windows", default: spec.simulationWindows, range: 1...1000)
+        spec.maxFallback = try section.number("max_fallback", default: spec.maxFallback, range: 0...1)
+        return spec
+    }
+}
