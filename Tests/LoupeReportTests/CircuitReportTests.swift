@@ -61,7 +61,7 @@ import Testing
         #expect(task.methods[1].edgeAUC == nil, "the ground truth lists no edges")
 
         let groundTruth = try #require(task.groundTruth)
-        #expect(groundTruth.nodes == ["m0", "a3.h1", "m3"])
+        #expect(groundTruth.nodes == ["m0", "a2.h0", "m3"])
         #expect(groundTruth.drops.map(\.id) == groundTruth.nodes)
         #expect(groundTruth.faithfulness > groundTruth.completeness)
         #expect(groundTruth.source.hasPrefix("loupe circuit-truth"))
@@ -88,11 +88,11 @@ import Testing
 
         // A different ground truth is a different input: the build runs again and uses it.
         let text = try String(contentsOf: truth, encoding: .utf8)
-        let edited = text.replacingOccurrences(of: "\"a3.h1\",\n    \"m3\"", with: "\"a3.h1\"")
+        let edited = text.replacingOccurrences(of: "\"a2.h0\",\n    \"m3\"", with: "\"a2.h0\"")
         #expect(edited != text)
         try Data(edited.utf8).write(to: truth)
         let (rebuilt, rebuiltEvents) = try build(report)
         #expect(startedSteps(rebuiltEvents).contains(.circuit(task: "docstring")))
-        #expect(rebuilt.circuits?.tasks[0].groundTruth?.nodes == ["m0", "a3.h1"])
+        #expect(rebuilt.circuits?.tasks[0].groundTruth?.nodes == ["m0", "a2.h0"])
     }
 }
