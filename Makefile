@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libcmark-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench demo clean
+.PHONY: deps build test bench demo fuzz clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas libcmark; then \
@@ -36,7 +36,18 @@ bench: deps
 		echo "measuring PyTorch training with Tools/bench_torch_train.py"; \
 		python3 Tools/bench_torch_train.py > .build/bench_torch_train.json 2>/dev/null && peer="$$peer --peer-train .build/bench_torch_train.json"; \
 	fi; \
-	.build/release/loupe-bench --breakdown --build --circuits --preimage --decoder $$peer
+	.build/release/loupe-bench --breakdown --build --circuits --preimage --decoder --llm $$peer
+
+# A longer fuzzing campaign than the tests' 1,500 cases: RUNS seeded mutations for every parser of user
+# files (docs/RELIABILITY.md). A crash stops the campaign; the input is in .build/fuzz-last-TARGET.
+RUNS ?= 50000
+SEED ?= 1
+fuzz: deps
+	$(SWIFT) build -c release --product loupe-fuzz
+	@for target in $$(.build/release/loupe-fuzz --list | cut -f1); do \
+		.build/release/loupe-fuzz $$target --runs $(RUNS) --seed $(SEED) --repository . --last-input .build/fuzz-last-$$target \
+			|| { echo "$$target crashed; the input is .build/fuzz-last-$$target"; exit 1; }; \
+	done
 
 clean:
 	rm -rf .build

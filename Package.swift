@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "loupe", targets: ["loupe"]),
         .executable(name: "loupe-bench", targets: ["LoupeBench"]),
+        .executable(name: "loupe-fuzz", targets: ["LoupeFuzz"]),
         // Everything a Swift program needs to load models, run analyses and build report sites.
         .library(
             name: "Loupe",
@@ -60,6 +61,10 @@ let package = Package(
         .executableTarget(
             name: "LoupeBench",
             dependencies: ["LoupeCore", "LoupeModel", "LoupeToyWorld", "LoupeFindings", "LoupeAnalysis", "LoupeReport", "LoupeSite", "LoupeChatStub"]
+        ),
+        .executableTarget(
+            name: "LoupeFuzz",
+            dependencies: ["LoupeCore", "LoupeModel", "LoupeAnalysis", "LoupeReport", "LoupeCLI"]
         ),
         .testTarget(name: "LoupeCoreTests", dependencies: ["LoupeCore"]),
         .testTarget(name: "LoupeFindingsTests", dependencies: ["LoupeFindings"]),

@@ -15,7 +15,7 @@ import LoupeReport
 ///            gradient_clip: 1.0, checkpoint_every: 500}
 /// evaluation: {examples: 500}
 /// ```
-struct TrainSpec {
+public struct TrainSpec {
     /// Where checkpoints go (absolute).
     var output: URL
     var seed: UInt64
@@ -30,7 +30,7 @@ struct TrainSpec {
 
     /// Reads and validates the spec; every error names the file and the key.
     /// `minimumContext` is the shortest `model.context` the data's tasks fit in.
-    static func load(url: URL, vocabularySize: Int, minimumContext: Int = 2) throws -> TrainSpec {
+    public static func load(url: URL, vocabularySize: Int, minimumContext: Int = 2) throws -> TrainSpec {
         let spec = try SpecReader.load(url: url)
         try spec.rejectUnknownKeys(["output", "seed", "model", "data", "training", "evaluation"])
         let base = url.deletingLastPathComponent()

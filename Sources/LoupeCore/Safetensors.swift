@@ -150,11 +150,11 @@ public struct SafetensorsFile: Sendable {
     }
 
     /// The bytes of `entry` in a temporary buffer, passed to `body`.
-    private func withBytes<Result>(of entry: SafetensorsEntry, _ body: (UnsafeRawPointer) -> Result) throws -> Result {
+    private func withBytes<Result>(of entry: SafetensorsEntry, _ body: (UnsafeRawPointer) throws -> Result) throws -> Result {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, entry.byteRange.count), alignment: 16)
         defer { buffer.deallocate() }
         try read(entry, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<entry.byteRange.count]))
-        return body(UnsafeRawPointer(buffer.baseAddress!))
+        return try body(UnsafeRawPointer(buffer.baseAddress!))
     }
 
     /// The entry `name` of the header from its `fields` (`dtype`, `shape`, `data_offsets`).
@@ -226,16 +226,23 @@ public struct SafetensorsFile: Sendable {
         return result
     }
 
-    /// The integer tensor `name` (I32 or I64) as Swift integers, flattened.
+    /// The integer tensor `name` (I32 or I64; a float tensor whose values are all whole numbers in
+    /// `Int`'s range is read too) as Swift integers, flattened; `corruptSafetensors` for a float value
+    /// that is not such a number.
     public func integers(_ name: String) throws -> [Int] {
         guard let entry = entries[name] else { throw CoreError.missingTensor(path: path, tensor: name) }
         let count = entry.shape.reduce(1, *)
         return try withBytes(of: entry) { base in
-            (0..<count).map { i in
+            try (0..<count).map { i in
                 switch entry.dtype {
                 case .i32: return Int(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
                 case .i64: return Int(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
-                default: return Int(Self.float(at: base, index: i, dtype: entry.dtype))
+                default:
+                    let value = Self.float(at: base, index: i, dtype: entry.dtype)
+                    guard let whole = Int(exactly: value) else {
+                        throw CoreError.corruptSafetensors(path: path, reason: "tensor '\(name)' holds \(value) at index \(i), not an integer")
+                    }
+                    return whole
                 }
             }
         }

@@ -29,9 +29,12 @@ public struct SpecReader {
         }
         let parsed: Any?
         do {
-            parsed = try Yams.load(yaml: text)
+            var budget = Self.maximumNodes
+            parsed = try Yams.compose(yaml: text).map { try Self.value(of: $0, budget: &budget) }
         } catch let error as YamlError {
             throw fail("not valid YAML: \(Self.describe(error))")
+        } catch let problem as SpecShapeProblem {
+            throw fail(problem.reason)
         } catch {
             throw fail("not valid YAML")
         }
@@ -39,6 +42,39 @@ public struct SpecReader {
             throw fail("the top level must be a mapping of keys to values")
         }
         return SpecReader(path: url.path, prefix: "", mapping: mapping)
+    }
+
+    /// Most YAML nodes a spec may expand to (aliases count each time they are used).
+    static let maximumNodes = 1_000_000
+
+    /// Why a parsed YAML document cannot be a spec.
+    private struct SpecShapeProblem: Error {
+        let reason: String
+    }
+
+    /// The value of `node` as `Yams.load` gives it — scalars through Yams's default constructor,
+    /// sequences as arrays, mappings as `[String: Any]` (a repeated key keeps its last value) — but a
+    /// mapping key that is not a plain scalar is an error, not a crash, and at most `budget` nodes are read.
+    private static func value(of node: Node, budget: inout Int) throws -> Any {
+        budget -= 1
+        guard budget >= 0 else { throw SpecShapeProblem(reason: "more than \(maximumNodes) YAML values (are aliases nested?)") }
+        switch node {
+        case .scalar:
+            return Constructor.default.any(from: node)
+        case .sequence(let sequence):
+            return try sequence.map { try value(of: $0, budget: &budget) }
+        case .mapping(let mapping):
+            var result: [String: Any] = [:]
+            for (key, item) in mapping {
+                guard case .scalar(let scalar) = key else {
+                    throw SpecShapeProblem(reason: "line \(key.mark?.line ?? 0): a key must be a plain name, not a list or a mapping")
+                }
+                result[scalar.string] = try value(of: item, budget: &budget)
+            }
+            return result
+        case .alias:
+            throw SpecShapeProblem(reason: "an alias that names no anchor")
+        }
     }
 
     private static func describe(_ error: YamlError) -> String {

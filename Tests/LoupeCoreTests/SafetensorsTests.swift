@@ -28,6 +28,17 @@ func rawSafetensors(header: String, data: [UInt8]) -> Data {
         #expect(headerLength % 8 == 0)
     }
 
+    /// Found by fuzzing (docs/RELIABILITY.md): a float tensor read as integers trapped on a value
+    /// beyond `Int`'s range.
+    @Test func integersOfAFloatTensorMustBeWholeNumbers() throws {
+        let whole = try SafetensorsFile(data: try SafetensorsWriter.encode(["w": .float32(try Tensor(shape: [2], scalars: [3, -4]))]), path: "whole")
+        #expect(try whole.integers("w") == [3, -4])
+        for value: Float in [1e30, -.infinity, .nan, 2.5] {
+            let file = try SafetensorsFile(data: try SafetensorsWriter.encode(["w": .float32(try Tensor(shape: [1], scalars: [value]))]), path: "bad")
+            #expect(throws: CoreError.self) { try file.integers("w") }
+        }
+    }
+
     @Test func encodingIsDeterministic() throws {
         let t = Tensor(shape: [3], repeating: 2)
         let one = try SafetensorsWriter.encode(["x": .float32(t), "y": .float32(t), "z": .float32(t)])

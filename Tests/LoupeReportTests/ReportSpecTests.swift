@@ -69,6 +69,10 @@ import Testing
         ("title: A title", "title: A title\natlas: {top_examples: 0}", "key 'atlas.top_examples'"),
         ("title: A title", "title: A title\nseed: -1", "key 'seed'"),
         ("title: A title", "title: [unclosed", "not valid YAML"),
+        // Found by fuzzing (docs/RELIABILITY.md): keys that are not plain names crashed the YAML library.
+        ("title: A title", "title: A title\natlas: {!tagged bogus: 3}", "key 'atlas.bogus': unknown key"),
+        ("title: A title", "title: A title\n? [a, b]\n: 1", "a key must be a plain name"),
+        ("title: A title", "title: A title\n{x: 1}: 2", "a key must be a plain name"),
     ])
     func everyMistakeNamesItsKey(original: String, replacement: String, expected: String) throws {
         #expect(Self.valid.contains(original))
