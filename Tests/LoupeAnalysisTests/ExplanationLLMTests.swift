@@ -195,7 +195,7 @@ struct ExplanationLLMTests {
     }
 
     @Test func retryAfterIsWaitedOut() throws {
-        let throttle = Throttle(first: 2)
+        let throttle = ThrottledChat(first: 2)
         let throttling = try ChatStubServer { throttle.reply($0) }
         let waits = WaitLog()
         var rng = SeededRandom(seed: 8)
@@ -204,25 +204,6 @@ struct ExplanationLLMTests {
         #expect(result.explanation?.source == "stub-model")
         #expect(waits.all == [1, 1])
         #expect(throttling.requests.count == 7 && result.cost.retries == 2)
-    }
-}
-
-/// Answers 429 with `Retry-After: 1` to the first `first` requests, then as `KeywordReply`.
-final class Throttle: @unchecked Sendable {
-    private let lock = NSLock()
-    private var left: Int
-
-    init(first: Int) {
-        left = first
-    }
-
-    func reply(_ request: ChatStubServer.Request) -> ChatStubServer.Reply {
-        lock.lock()
-        let throttled = left > 0
-        left -= 1
-        lock.unlock()
-        if throttled { return .init(status: 429, body: #"{"error":"slow down"}"#, headers: ["Retry-After": "1"]) }
-        return KeywordReply.reply(request)
     }
 }
 

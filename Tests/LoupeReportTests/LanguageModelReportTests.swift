@@ -145,22 +145,3 @@ struct LanguageModelReportTests {
         #expect(Date().timeIntervalSince(started) >= 1, "Retry-After: 1 was not waited for")
     }
 }
-
-/// Answers 429 with `Retry-After: 1` to the first `first` requests, then as `KeywordModel`.
-final class ThrottledChat: @unchecked Sendable {
-    private let lock = NSLock()
-    private var left: Int
-
-    init(first: Int) {
-        left = first
-    }
-
-    func reply(_ request: ChatStubServer.Request) -> ChatStubServer.Reply {
-        lock.lock()
-        let throttled = left > 0
-        left -= 1
-        lock.unlock()
-        if throttled { return .init(status: 429, body: #"{"error":"rate limited"}"#, headers: ["Retry-After": "1"]) }
-        return .chat(KeywordModel.answer(request.userMessage), for: request)
-    }
-}
