@@ -25,6 +25,46 @@ public enum Report {
         refreshLanguageModel: Bool = false,
         progress: @escaping BuildProgress = { _ in }
     ) throws -> ReportFindings {
+        try findings(spec: spec, force: force, environment: environment, refreshLanguageModel: refreshLanguageModel, merging: false, progress: progress)
+    }
+
+    /// Computes one shard of a sharded build into `findings/shards/<i>-of-<n>/` (its slice of the
+    /// corpus through the model, and the first atlas pass of every hook over it) and returns that
+    /// folder; a shard already computed from the same inputs is kept unless `force`. No site is written.
+    @discardableResult
+    public static func buildShard(
+        spec: ReportSpec, shard: Shard, force: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        progress: @escaping BuildProgress = { _ in }
+    ) throws -> URL {
+        let fingerprint = try InputFingerprint.of(spec)
+        let folder = ShardSet.directory(of: spec).appendingPathComponent(shard.folderName)
+        if !force, let record = ShardRecord.read(in: folder), record.fingerprint == fingerprint {
+            progress(.note(.cache, "inputs unchanged: keeping shard \(shard) in \(folder.path)"))
+            return folder
+        }
+        let context = BuildContext(spec: spec, environment: environment, progress: progress)
+        let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
+        try ShardBuild(context: context, inputs: inputs).run(shard: shard, folder: folder, fingerprint: fingerprint)
+        return folder
+    }
+
+    /// The findings of a sharded build: every shard in `findings/shards/` (which must all exist and
+    /// come from the current inputs) combined and the rest of the build run on them, cached like
+    /// `build`'s, which they equal byte for byte. The shards are removed once the findings are saved.
+    public static func merge(
+        spec: ReportSpec, force: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        refreshLanguageModel: Bool = false,
+        progress: @escaping BuildProgress = { _ in }
+    ) throws -> ReportFindings {
+        try findings(spec: spec, force: force, environment: environment, refreshLanguageModel: refreshLanguageModel, merging: true, progress: progress)
+    }
+
+    private static func findings(
+        spec: ReportSpec, force: Bool, environment: [String: String], refreshLanguageModel: Bool, merging: Bool,
+        progress: @escaping BuildProgress
+    ) throws -> ReportFindings {
         let cache = FindingsCache(directory: spec.findingsDirectory)
         var digests = FileDigests()
         let languageModel = InputFingerprint.languageModel(environment)
@@ -38,11 +78,13 @@ public enum Report {
             if case let .timed(phase) = event { timings.phases.append(phase) }
             progress(event)
         }
+        let shards = merging ? try ShardSet.load(spec: spec, fingerprint: InputFingerprint.of(spec, digests: &digests)) : nil
         let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
-        let findings = try ReportPipeline(context: context, inputs: inputs).run()
+        let findings = try ReportPipeline(context: context, inputs: inputs, shards: shards).run()
         // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
         try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)) }
         try cache.store(timings)
+        if let shards { try? FileManager.default.removeItem(at: shards.directory) }
         return findings
     }
 

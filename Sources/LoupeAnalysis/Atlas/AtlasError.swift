@@ -14,6 +14,8 @@ public enum AtlasError: Error, Equatable, CustomStringConvertible {
     case modelWidth(hook: String, decoderWidth: Int, modelWidth: Int)
     /// Two partial results that cannot be merged (different dictionaries, options or maxima).
     case incompatibleShards(reason: String)
+    /// A shard's saved statistics that cannot be read or written.
+    case unreadableShard(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum AtlasError: Error, Equatable, CustomStringConvertible {
             return "hook '\(hook)': decoder directions are \(decoderWidth) wide but the model's residual stream is \(modelWidth) wide"
         case let .incompatibleShards(reason):
             return "cannot merge partial atlas statistics: \(reason)"
+        case let .unreadableShard(path, reason):
+            return "\(path) \(reason)"
         }
     }
 }

@@ -31,7 +31,7 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
     public private(set) var strongest: [CandidateSelection]
     /// `coFiring[i·F + j]`: tokens on which features i and j both fire (`[F, F]`, symmetric;
     /// the diagonal equals `fireCounts`).
-    public private(set) var coFiring: [UInt32]
+    public internal(set) var coFiring: [UInt32]
 
     /// Empty statistics for `featureCount` features of a `inputWidth`-wide hook.
     public init(hook: String, featureCount: Int, inputWidth: Int, options: AtlasOptions = AtlasOptions()) throws {

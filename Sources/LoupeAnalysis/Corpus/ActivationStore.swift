@@ -13,11 +13,15 @@ public struct ActivationStoreOptions: Sendable, Equatable {
     /// this fraction of the longest (causal attention: padding never reaches a window's own rows);
     /// 1 batches only windows of equal length.
     public var minimumLengthRatio: Double
+    /// Document tokens per window of the whole corpus, when the windows stored are a slice of it (a
+    /// shard), whose longest window may be shorter; nil: the longest window's.
+    public var windowStride: Int?
 
-    public init(chunkRows: Int = 16_384, batchTokens: Int = 2_048, minimumLengthRatio: Double = 0.75) {
+    public init(chunkRows: Int = 16_384, batchTokens: Int = 2_048, minimumLengthRatio: Double = 0.75, windowStride: Int? = nil) {
         self.chunkRows = chunkRows
         self.batchTokens = batchTokens
         self.minimumLengthRatio = minimumLengthRatio
+        self.windowStride = windowStride
     }
 }
 
@@ -65,6 +69,8 @@ public struct ActivationStore: Sendable {
     public let directory: URL
     /// What the store holds.
     public let manifest: ActivationStoreManifest
+    /// The folder of each chunk, in order (in one store's directory, or in several for a union).
+    private let chunkDirectories: [URL]
 
     /// Opens a store written by `build`, checking its manifest.
     public init(directory: URL) throws {
@@ -91,6 +97,33 @@ public struct ActivationStore: Sendable {
         }
         self.directory = directory
         self.manifest = manifest
+        chunkDirectories = (0..<manifest.chunkRows.count).map { Self.chunkDirectory(directory, $0) }
+    }
+
+    /// The stores of disjoint slices of one corpus (the shards of a build) read as one store under
+    /// `directory`: their chunks in the order of `parts`, counts added. Every statistic keys rows by
+    /// (document, position), so the union reads as the store of the whole corpus would.
+    public init(union parts: [ActivationStore], directory: URL) throws {
+        guard let first = parts.first else { throw CorpusError.invalidStoreOption(name: "union", reason: "no store was given") }
+        for part in parts.dropFirst() {
+            let m = part.manifest
+            guard m.hooks == first.manifest.hooks, m.widths == first.manifest.widths,
+                  m.windowStride == first.manifest.windowStride, m.bos == first.manifest.bos
+            else {
+                throw CorpusError.corruptStore(
+                    path: part.directory.path,
+                    reason: "holds hooks \(m.hooks) (widths \(m.widths), window stride \(m.windowStride)), unlike \(first.directory.path)")
+            }
+        }
+        var manifest = first.manifest
+        manifest.documents = parts.reduce(0) { $0 + $1.manifest.documents }
+        manifest.windows = parts.reduce(0) { $0 + $1.manifest.windows }
+        manifest.rows = parts.reduce(0) { $0 + $1.manifest.rows }
+        manifest.tokens = parts.reduce(0) { $0 + $1.manifest.tokens }
+        manifest.chunkRows = parts.flatMap(\.manifest.chunkRows)
+        self.directory = directory
+        self.manifest = manifest
+        chunkDirectories = parts.flatMap(\.chunkDirectories)
     }
 
     /// Number of chunks.
@@ -114,7 +147,7 @@ public struct ActivationStore: Sendable {
             throw CorpusError.corruptStore(path: directory.path, reason: "chunk \(index) does not exist (the store has \(chunkCount))")
         }
         let rows = manifest.chunkRows[index]
-        let folder = Self.chunkDirectory(directory, index)
+        let folder = chunkDirectories[index]
         let indexFile = try Self.open(folder.appendingPathComponent("index.safetensors"))
         let hookFile = try Self.open(folder.appendingPathComponent(Self.fileName(hook: hook)))
         do {
@@ -184,7 +217,7 @@ public struct ActivationStore: Sendable {
         guard options.minimumLengthRatio > 0 && options.minimumLengthRatio <= 1 else {
             throw CorpusError.invalidStoreOption(name: "minimumLengthRatio", reason: "must be in (0, 1], got \(options.minimumLengthRatio)")
         }
-        let stride = try checkWindows(windows, model: model)
+        let stride = try checkWindows(windows, model: model, stride: options.windowStride)
         let bos = windows.first(where: \.hasBOS)?.tokens.first
         let evaluated = sample?.windows ?? [:]
         if let outside = evaluated.keys.first(where: { !windows.indices.contains($0) }) {
@@ -235,6 +268,27 @@ public struct ActivationStore: Sendable {
             writer, directory: directory, windowStride: stride, bos: bos, documents: Set(windows.map(\.document)).count,
             windows: windows.count)
         return (store, passes)
+    }
+
+    /// The passes `build` returns for `sample` over `windows`, without storing anything: the same
+    /// batches of the sample's windows, run on to the next-token loss (for a build whose store already
+    /// exists, or whose store is the union of shard stores).
+    public static func evaluate(
+        model: GPT2Model, windows: [CorpusWindow], sample: EvaluationSample, options: ActivationStoreOptions = ActivationStoreOptions()
+    ) throws -> [EvaluationPass] {
+        _ = try checkWindows(windows, model: model, stride: options.windowStride)
+        let evaluated = sample.windows
+        if let outside = evaluated.keys.first(where: { !windows.indices.contains($0) }) {
+            throw CorpusError.invalidStoreOption(name: "evaluation", reason: "window \(outside) is not one of the \(windows.count) windows")
+        }
+        let order = windows.indices.sorted { (windows[$1].count, $0) < (windows[$0].count, $1) }
+        return try batches(order.filter { evaluated[$0] != nil }, windows, options).map { indices in
+            let batch = indices.map { windows[$0] }
+            let length = batch[0].count
+            let tokens = batch.map { $0.tokens + Array(repeating: batch[0].tokens[0], count: length - $0.count) }
+            return try EvaluationPass.run(
+                model: model, tokens: tokens, lengths: batch.map(\.count), counted: indices.map { evaluated[$0]! }, hooks: sample.hooks).pass
+        }
     }
 
     /// `indices` (windows longest first) in forward batches: each the longest remaining window and
@@ -333,15 +387,17 @@ public struct ActivationStore: Sendable {
     }
 
     /// Checks the windows and returns their common stride (document tokens per full window).
-    private static func checkWindows(_ windows: [CorpusWindow], model: GPT2Model) throws -> Int {
+    /// The windows' stride (`given`, or the longest window's document tokens), after checking them.
+    private static func checkWindows(_ windows: [CorpusWindow], model: GPT2Model, stride given: Int?) throws -> Int {
         guard !windows.isEmpty else { throw CorpusError.invalidWindows(reason: "there are no windows (the corpus has no tokens)") }
         guard windows.allSatisfy({ $0.hasBOS == windows[0].hasBOS }) else {
             throw CorpusError.invalidWindows(reason: "some windows start with a BOS token and others do not")
         }
-        let stride = windows.map(\.documentTokenCount).max() ?? 0
+        let stride = given ?? windows.map(\.documentTokenCount).max() ?? 0
+        guard stride > 0 else { throw CorpusError.invalidStoreOption(name: "windowStride", reason: "must be positive, got \(stride)") }
         for (index, window) in windows.enumerated() {
-            if window.documentTokenCount == 0 {
-                throw CorpusError.invalidWindows(reason: "window \(index) holds no document token")
+            if window.documentTokenCount == 0 || window.documentTokenCount > stride {
+                throw CorpusError.invalidWindows(reason: "window \(index) holds \(window.documentTokenCount) document tokens (1 to the stride \(stride))")
             }
             if window.count > model.config.contextLength {
                 throw CorpusError.invalidContextLength(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoupeFindings
 import LoupeReport
 
 /// `loupe build SPEC`: computes a report's findings (or reuses them when the inputs are unchanged)
@@ -12,6 +13,8 @@ struct BuildCommand: ParsableCommand {
             Findings are kept as JSON under <report>/findings/, named by a fingerprint of every input, so a \
             rebuild with unchanged inputs only re-renders the site. The site is written to a temporary folder \
             and swapped into <report>/site/ at the end: a failed build leaves the previous site in place.
+            With --shard i/n the build computes only shard i of n (i from 0) into <report>/findings/shards/ \
+            and writes no site; 'loupe merge' combines the n shards and writes the site.
             """)
 
     @Argument(help: "The report spec (Reports/<name>/report.yaml).")
@@ -23,15 +26,47 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Print the wall time and peak resident memory of every phase (also in <report>/findings/timings.json).")
     var timings = false
 
+    @Option(help: ArgumentHelp(
+        "Compute only shard i of n (i from 0, e.g. $SLURM_ARRAY_TASK_ID/4) for 'loupe merge'.", valueName: "i/n"))
+    var shard: String?
+
     @Flag(name: .customLong("llm-refresh"), help: "Ask the language model again instead of reusing answers cached under <report>/findings/llm-cache/.")
     var llmRefresh = false
 
     @OptionGroup var progressOptions: ProgressOptions
 
+    func validate() throws {
+        do {
+            if let shard { _ = try Shard(parsing: shard) }
+        } catch let error as BuildError {
+            throw ValidationError("--shard: \(error.reason)")
+        }
+    }
+
     func run() throws {
         let spec = try ReportSpec.load(url: URL(fileURLWithPath: self.spec))
         let printer = BuildProgressPrinter(quiet: progressOptions.quiet)
+        if let shard {
+            let folder = try Report.buildShard(spec: spec, shard: Shard(parsing: shard), force: force, progress: printer.receive)
+            if timings { print(printer.timings.table(), terminator: "") }
+            print(folder.path)
+            return
+        }
         let findings = try Report.build(spec: spec, force: force, refreshLanguageModel: llmRefresh, progress: printer.receive)
+        try SiteOutput(spec: spec, findings: findings, printer: printer, timings: timings).write()
+    }
+}
+
+/// The end of a build or merge: the site rendered (timed), the timings table when asked, the
+/// index's path on stdout, and the language model's accounting; exit 3 when more features than
+/// `llm.max_fallback` fell back to rules.
+struct SiteOutput {
+    let spec: ReportSpec
+    let findings: ReportFindings
+    let printer: BuildProgressPrinter
+    let timings: Bool
+
+    func write() throws {
         try PhaseClock.measure("render", record: { printer.receive(.timed($0)) }) {
             try Report.render(findings: findings, title: spec.title, to: spec.siteDirectory)
         }

@@ -8,17 +8,35 @@ struct StoreStep {
     let context: BuildContext
     let inputs: ReportInputs
 
-    /// The store, and the sweep's clean passes over the evaluation sample of the hooks that have a dictionary.
-    func run(windows: [CorpusWindow], directory: URL) throws -> (store: ActivationStore, evaluation: [EvaluationPass]) {
+    /// The store, and the sweep's clean passes over the evaluation sample of the hooks that have a
+    /// dictionary (none when `evaluating` is false: a shard's slice of the corpus). `windowStride`:
+    /// the whole corpus's, when `windows` are a slice of it.
+    func run(
+        windows: [CorpusWindow], directory: URL, evaluating: Bool = true, windowStride: Int? = nil
+    ) throws -> (store: ActivationStore, evaluation: [EvaluationPass]) {
         try withStep(.store, path: directory.path) {
             let progress = context.track(.store, "running the model", total: windows.count, unit: "windows")
             defer { progress.finish() }
-            let evaluated = context.spec.hooks.filter(\.hasDictionary).map(\.hook)
-            let sample = evaluated.isEmpty ? nil : EvaluationSample.spread(over: windows, tokens: context.spec.evaluationTokens, hooks: evaluated)
             return try ActivationStore.build(
                 model: inputs.model, windows: windows, hooks: Self.hooks(context.spec), directory: directory,
-                evaluating: sample, progress: { done, _ in progress.update(done) })
+                options: ActivationStoreOptions(windowStride: windowStride), evaluating: evaluating ? sample(windows) : nil,
+                progress: { done, _ in progress.update(done) })
         }
+    }
+
+    /// The clean passes `run` returns, over the evaluation sample alone (for a store made by shards).
+    func evaluation(windows: [CorpusWindow]) throws -> [EvaluationPass] {
+        guard let sample = sample(windows) else { return [] }
+        return try withStep(.store, path: context.spec.model.path) {
+            context.note(.store, "running the model over the evaluation sample")
+            return try ActivationStore.evaluate(model: inputs.model, windows: windows, sample: sample)
+        }
+    }
+
+    /// The evaluation sample of the hooks that have a dictionary (nil when none has).
+    private func sample(_ windows: [CorpusWindow]) -> EvaluationSample? {
+        let evaluated = context.spec.hooks.filter(\.hasDictionary).map(\.hook)
+        return evaluated.isEmpty ? nil : EvaluationSample.spread(over: windows, tokens: context.spec.evaluationTokens, hooks: evaluated)
     }
 
     /// The hooks stored: the atlas hooks, then the neighbourhood sites' hooks, each once.

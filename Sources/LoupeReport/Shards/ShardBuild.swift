@@ -1,0 +1,48 @@
+import Foundation
+import LoupeAnalysis
+
+/// What one shard of a sharded build computes (`loupe build SPEC --shard i/n`): its slice of the
+/// corpus through the model into its own activation store, and every hook's first atlas pass over
+/// it, left in `findings/shards/<i>-of-<n>/` for `loupe merge`. Dictionaries must exist already:
+/// a dictionary trained on the whole corpus cannot be trained from one slice.
+struct ShardBuild {
+    let context: BuildContext
+    let inputs: ReportInputs
+
+    func run(shard: Shard, folder: URL, fingerprint: String) throws {
+        let spec = context.spec
+        for (index, entry) in spec.hooks.enumerated() where entry.hasDictionary && inputs.dictionaries[index] == nil {
+            throw BuildError(
+                step: .dictionary(hook: entry.hook), path: spec.specURL.path,
+                reason: "key 'hooks[\(index)].dictionary': a sharded build needs the dictionary to exist; train it with an unsharded 'loupe build' first")
+        }
+        try withStep(.store, path: folder.path) {
+            try? FileManager.default.removeItem(at: folder)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        let windows = try context.timed(.corpus) { try CorpusStep(context: context, inputs: inputs).run().windows }
+        let range = shard.windowRange(of: windows)
+        context.note(.store, "shard \(shard): windows \(range.lowerBound)..<\(range.upperBound) of \(windows.count)")
+        let store: ActivationStore? = range.isEmpty ? nil : try context.timed(.store) {
+            try StoreStep(context: context, inputs: inputs).run(
+                windows: Array(windows[range]), directory: ShardRecord.storeDirectory(in: folder), evaluating: false,
+                windowStride: windows.map(\.documentTokenCount).max()).store
+        }
+        let atlas = AtlasStep(context: context, inputs: inputs)
+        for (index, entry) in spec.hooks.enumerated() {
+            let dictionary = inputs.dictionaries[index]
+            let first = try context.timed(.atlas(hook: entry.hook)) { () throws -> FirstPassStatistics in
+                if let store { return try atlas.firstPass(entry: entry, dictionary: dictionary, store: store) }
+                let width = try inputs.model.rowWidth(ofHook: entry.hook)
+                return try FirstPassStatistics(hook: entry.hook, featureCount: dictionary?.width ?? width, inputWidth: width, options: atlas.options)
+            }
+            try withStep(.atlas(hook: entry.hook), path: folder.path) {
+                try first.write(to: folder, name: ShardRecord.firstPassName(hook: index))
+            }
+        }
+        let record = ShardRecord(
+            fingerprint: fingerprint, index: shard.index, count: shard.count, windows: [range.lowerBound, range.upperBound],
+            hooks: spec.hooks.map(\.hook))
+        try withStep(.store, path: folder.path) { try record.write(in: folder) }
+    }
+}

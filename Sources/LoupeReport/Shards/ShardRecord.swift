@@ -1,0 +1,40 @@
+import Foundation
+import LoupeFindings
+
+/// What a finished shard left in its folder, as `shard.json` (written last, so a shard killed
+/// before the end has none): the fingerprint of the inputs it was computed from, which shard it
+/// is, its windows, and the hooks whose first-pass statistics lie beside it (`first-<k>.json` and
+/// `first-<k>.cofiring` for the spec's k-th hook) next to its activation store (`activations/`,
+/// absent when the shard holds no window).
+struct ShardRecord: Codable, Equatable {
+    /// Always `loupe-shard`.
+    var format = ShardRecord.formatName
+    /// `InputFingerprint.of(spec)` when the shard was computed.
+    var fingerprint: String
+    var index: Int
+    var count: Int
+    /// The shard's corpus windows, `[lower, upper)`.
+    var windows: [Int]
+    /// The spec's hooks, in order.
+    var hooks: [String]
+
+    static let formatName = "loupe-shard"
+    static let fileName = "shard.json"
+
+    /// The record in `folder`, nil when there is none or it is not one.
+    static func read(in folder: URL) -> ShardRecord? {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent(fileName)),
+              let record = try? JSONDecoder().decode(ShardRecord.self, from: data), record.format == formatName
+        else { return nil }
+        return record
+    }
+
+    func write(in folder: URL) throws {
+        try JSONWriter.encode(self, layout: .pretty).write(to: folder.appendingPathComponent(Self.fileName), options: .atomic)
+    }
+
+    /// The file name (without extension) of the first-pass statistics of the spec's `hook`-th hook.
+    static func firstPassName(hook: Int) -> String { "first-\(hook)" }
+    /// The shard's activation store.
+    static func storeDirectory(in folder: URL) -> URL { folder.appendingPathComponent("activations") }
+}
