@@ -4,24 +4,31 @@
 #   Scripts/slurm-test.sh LOUPE [SPEC]
 #
 # Starts a single-node Slurm cluster of its own on this machine (munged, slurmctld and slurmd, every
-# file in a temporary folder, on free ports), then in one report folder:
+# file in a temporary folder, on free ports), then in one report folder (a report's name comes from
+# its folder, and the name is part of the findings and the site):
 #   1. builds the report unsharded (`loupe build SPEC --force`) and sets its findings and site aside;
-#   2. builds it again as a job array of SHARDS tasks (Scripts/loupe-shards.sbatch) and `loupe merge`;
+#   2. builds it again as a job array of SHARDS tasks (Scripts/loupe-shards.sbatch), one CPU each,
+#      and combines the shards with `loupe merge`;
 #   3. compares the findings JSON and the site of both builds byte for byte;
-# prints each shard's wall time and peak memory and the merge's wall time, and stops the cluster.
+# prints each build's wall time and peak resident memory, and stops the cluster, also on failure.
 #
 # LOUPE is the loupe executable. SPEC is a report spec whose folder is copied and built (its spec must
 # refer to files inside that folder only); without it, a small report on the demo model and dictionary
-# (Reports/demo) is written. SHARDS in the environment sets the number of shards (4). Needs munge and
-# Slurm (Debian: munge slurm-wlm); runs as root, as slurmd starts jobs as their submitting user.
+# (Reports/demo) is written. In the environment, SHARDS sets the number of shards (4) and TIMEOUT the
+# seconds the job array may take (3600). Needs munge and Slurm (Debian: munge slurm-wlm) and root,
+# as slurmd starts every job as its submitting user.
 set -euo pipefail
 
 usage="usage: Scripts/slurm-test.sh LOUPE [SPEC]"
-[ $# -ge 1 ] && [ $# -le 2 ] || { echo "$usage" >&2; exit 2; }
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+    echo "$usage" >&2
+    exit 2
+fi
 repository=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 loupe=$(realpath "$1")
 spec_source=${2:+$(realpath "$2")}
 shards=${SHARDS:-4}
+timeout=${TIMEOUT:-3600}
 [ -x "$loupe" ] || { echo "error: $1 is not an executable" >&2; exit 2; }
 
 fail() {
@@ -41,7 +48,7 @@ chmod 755 "$work"
 mkdir -m 755 "$work/munge" "$work/slurm" "$work/slurm/state" "$work/slurm/spool" "$work/jobs"
 mkdir -m 700 "$work/munge/key"
 
-munged_pid= slurmctld_pid= slurmd_pid= job=
+munged_pid='' slurmctld_pid='' slurmd_pid='' job=''
 
 # Stops a daemon started by this script: SIGTERM, then SIGKILL if it is still running after 20 s.
 stop() {
@@ -138,10 +145,10 @@ SlurmdPidFile=$work/slurm/slurmd.pid
 SlurmctldLogFile=$work/slurm/slurmctld.log
 SlurmdLogFile=$work/slurm/slurmd.log
 PlugStackConfig=$work/slurm/plugstack.conf
-# Processes tracked through /proc and no task plugin: the cgroup plugins need a cgroup tree the
-# daemons may manage, which containers seldom give.
+# Processes tracked through /proc and tasks bound to their CPUs by affinity: the cgroup plugins need
+# a cgroup tree the daemons may manage, which containers seldom give.
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 # No accounting database: the tasks' states are read from slurmctld, which keeps finished jobs for
 # an hour.
 JobAcctGatherType=jobacct_gather/none
@@ -215,32 +222,32 @@ cp -r "$report/site" "$work/unsharded/site"
 rm -rf "$report/findings" "$report/site"
 
 echo "building $shards shards as a Slurm job array"
-# One CPU and an equal part of the memory per task, so that as many shards run at once as there are CPUs.
+# One CPU and an equal part of the memory per task: as many shards run at once as there are CPUs,
+# each bound to its own.
 job=$(LOUPE=$loupe sbatch --parsable --array="0-$((shards - 1))" --cpus-per-task=1 --mem="$((memory / cpus))M" \
     --output="$work/jobs/shard-%a.out" --chdir="$work" "$repository/Scripts/loupe-shards.sbatch" "$spec")
 job=${job%%;*}
 
 # Waits until every task has ended: `scontrol -o show job` prints a line per task (pending tasks may
 # share one line), with its JobState.
-deadline=$((SECONDS + ${TIMEOUT:-3600}))
+deadline=$((SECONDS + timeout))
 while :; do
     records=$(scontrol -o show job "$job")
     unfinished=$(grep -cE 'JobState=(PENDING|CONFIGURING|RUNNING|COMPLETING|SUSPENDED|REQUEUED|RESIZING)' <<<"$records" || true)
     [ "$unfinished" = 0 ] && break
-    [ "$SECONDS" -lt "$deadline" ] || fail "job $job has not ended after ${TIMEOUT:-3600} s"
+    [ "$SECONDS" -lt "$deadline" ] || fail "job $job has not ended after $timeout s"
     sleep 1
 done
 failed=0
-while read -r line; do
-    task=$(grep -oE 'ArrayTaskId=[^ ]+' <<<"$line" | cut -d= -f2)
-    state=$(grep -oE 'JobState=[^ ]+' <<<"$line" | cut -d= -f2)
+for task in $(seq 0 $((shards - 1))); do
+    line=$(grep -E "ArrayTaskId=$task " <<<"$records" || true)
+    state=$(grep -oE 'JobState=[^ ]+' <<<"$line" | cut -d= -f2 || true)
     [ "$state" = COMPLETED ] && continue
     failed=1
-    echo "shard $task: $state ($(grep -oE 'Reason=[^ ]+' <<<"$line")); its output:" >&2
+    echo "shard $task/$shards: ${state:-missing} ($(grep -oE 'Reason=[^ ]+' <<<"$line" || true)); its output:" >&2
     cat "$work/jobs/shard-$task.out" >&2 2>/dev/null || echo "(none)" >&2
-done <<<"$records"
+done
 [ "$failed" = 0 ] || fail "not every task of job $job completed"
-[ "$(grep -c 'JobState=COMPLETED' <<<"$records")" = "$shards" ] || fail "job $job does not have $shards tasks"
 job=
 
 echo "merging"
@@ -250,10 +257,15 @@ merge_seconds=$(since "$start")
 
 mkdir "$work/sharded" "$work/sharded/findings"
 cp "$report"/findings/findings-*.json "$work/sharded/findings/"
-diff -r "$work/unsharded/findings" "$work/sharded/findings" >&2 \
-    || fail "the sharded build's findings JSON differs from the unsharded build's"
-diff -r "$work/unsharded/site" "$report/site" >&2 || fail "the sharded build's site differs from the unsharded build's"
-echo "the sharded build's findings ($(ls "$work/sharded/findings" | tr '\n' ' ')) and site equal the unsharded build's"
+# The findings are long lines of JSON: a file that differs is shown by its first differing byte.
+if ! diff -rq "$work/unsharded/findings" "$work/sharded/findings" >&2; then
+    for file in "$work"/unsharded/findings/findings-*.json; do
+        [ ! -f "$work/sharded/findings/${file##*/}" ] || cmp "$file" "$work/sharded/findings/${file##*/}" >&2 || true
+    done
+    fail "the sharded build's findings JSON differs from the unsharded build's"
+fi
+diff -rq "$work/unsharded/site" "$report/site" >&2 || fail "the sharded build's site differs from the unsharded build's"
+echo "the sharded build's findings ($(cd "$work/sharded/findings" && echo findings-*.json)) and site equal the unsharded build's"
 
 echo
 printf '%-12s %10s %14s\n' build "wall s" "peak RSS MB"
