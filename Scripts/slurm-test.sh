@@ -95,10 +95,13 @@ free_port() {
     done
 }
 
-# Prints the last lines of the daemons' logs (after a failure of the cluster).
+# Prints the last lines of the daemons' logs and standard error (after a failure of the cluster).
 show_logs() {
-    for log in "$work"/munge/munged.log "$work"/slurm/slurmctld.log "$work"/slurm/slurmd.log; do
-        [ -f "$log" ] && { echo "--- $log"; tail -n 20 "$log"; }
+    for log in "$work"/munge/munged.{log,stderr} "$work"/slurm/slurmctld.{log,stderr} "$work"/slurm/slurmd.{log,stderr}; do
+        if [ -f "$log" ]; then
+            echo "--- $log"
+            tail -n 20 "$log"
+        fi
     done >&2
 }
 
@@ -113,7 +116,7 @@ cluster_start=$(now)
 socket=$work/munge/munge.socket
 mungekey -c -k "$work/munge/key/munge.key"
 munged -F --socket="$socket" --key-file="$work/munge/key/munge.key" --pid-file="$work/munge/munged.pid" \
-    --seed-file="$work/munge/munged.seed" --log-file="$work/munge/munged.log" >>"$work/munge/munged.log" 2>&1 &
+    --seed-file="$work/munge/munged.seed" --log-file="$work/munge/munged.log" >"$work/munge/munged.stderr" 2>&1 &
 munged_pid=$!
 for _ in $(seq 100); do
     [ -S "$socket" ] && break
@@ -158,27 +161,29 @@ MinJobAge=3600
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MpiDefault=none
+MailProg=/bin/true
 ReturnToService=2
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=loupe Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
 : >"$work/slurm/plugstack.conf"
 
-slurmctld -D -f "$SLURM_CONF" >>"$work/slurm/slurmctld.log" 2>&1 &
+slurmctld -D -f "$SLURM_CONF" >"$work/slurm/slurmctld.stderr" 2>&1 &
 slurmctld_pid=$!
-slurmd -D -f "$SLURM_CONF" -N "$node" >>"$work/slurm/slurmd.log" 2>&1 &
+slurmd -D -f "$SLURM_CONF" -N "$node" >"$work/slurm/slurmd.stderr" 2>&1 &
 slurmd_pid=$!
 
-# The node registers with slurmctld and turns idle within a few seconds.
+# The node registers with slurmctld and turns idle within a few seconds (or invalid at once when it
+# has less memory or fewer CPUs than configured).
 state=
 for _ in $(seq 300); do
     kill -0 "$slurmctld_pid" 2>/dev/null || { show_logs; fail "slurmctld exited"; }
     kill -0 "$slurmd_pid" 2>/dev/null || { show_logs; fail "slurmd exited"; }
     state=$(sinfo -h -N -n "$node" -o %T 2>/dev/null || true)
-    [ "$state" = idle ] && break
+    case $state in idle | inval* | drain*) break ;; esac
     sleep 0.1
 done
-[ "$state" = idle ] || { show_logs; fail "node $node is ${state:-unknown} after 30 s, not idle"; }
+[ "$state" = idle ] || { show_logs; fail "node $node is ${state:-unknown}, not idle (after up to 30 s)"; }
 echo "cluster up in $(since "$cluster_start") s: node $node, $cpus CPUs, $memory MB, slurmctld port $controller_port, slurmd port $node_port"
 
 # --- the report ----------------------------------------------------------------------------------
