@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libcmark-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench demo fuzz clean
+.PHONY: deps build test bench demo fuzz slurm-test clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas libcmark; then \
@@ -48,6 +48,19 @@ fuzz: deps
 		.build/release/loupe-fuzz $$target --runs $(RUNS) --seed $(SEED) --repository . --last-input .build/fuzz-last-$$target \
 			|| { echo "$$target crashed; the input is .build/fuzz-last-$$target"; exit 1; }; \
 	done
+
+# A single-node Slurm cluster of its own (munge and Slurm daemons in a temporary folder, on free
+# ports) builds a small report as a job array of shards (Scripts/loupe-shards.sbatch), merges them and
+# checks the result byte for byte against the unsharded build (Scripts/slurm-test.sh). Runs as root.
+SLURM_APT_PACKAGES := slurm-wlm munge
+slurm-test: deps
+	@if ! dpkg -s $(SLURM_APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "installing $(SLURM_APT_PACKAGES) with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SLURM_APT_PACKAGES) >/dev/null; \
+	fi
+	$(SWIFT) build -c release --product loupe
+	$(SUDO) Scripts/slurm-test.sh .build/release/loupe
 
 clean:
 	rm -rf .build
