@@ -84,6 +84,7 @@ public enum Report {
         // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
         try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)) }
         try cache.store(timings)
+        BuildCheckpoints(spec: spec).removeAll()
         if let shards { try? FileManager.default.removeItem(at: shards.directory) }
         return findings
     }

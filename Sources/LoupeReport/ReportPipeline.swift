@@ -4,7 +4,8 @@ import LoupeFindings
 
 /// The steps of a build after its inputs are checked: `corpus`, `store`, then per hook
 /// `dictionary(hook)`, `atlas(hook)` and `explain(hook)`, then `circuit(task)` per circuit task, then
-/// `decoder` and `neighbourhoods(site)` per site; the activation store is removed at the end.
+/// `decoder` and `neighbourhoods(site)` per site. The store and each atlas are kept as
+/// `BuildCheckpoints` until the findings are saved, so an interrupted build resumes from them.
 ///
 /// Given the finished shards of a sharded build (`loupe merge`), the store is theirs read as one,
 /// the evaluation sample is run on its own, and each atlas starts from the shards' merged first pass.
@@ -16,16 +17,21 @@ struct ReportPipeline {
     func run() throws -> ReportFindings {
         let spec = context.spec
         let corpus = try context.timed(.corpus) { try CorpusStep(context: context, inputs: inputs).run() }
+        let checkpoints = BuildCheckpoints(spec: spec)
+        let storeKey = try BuildCheckpoints.storeKey(spec)
         let store: ActivationStore
         var evaluation: [EvaluationPass]
-        let storeDirectory = spec.findingsDirectory.appendingPathComponent("activations")
-        defer { if shards == nil { try? FileManager.default.removeItem(at: storeDirectory) } }
+        let stepper = StoreStep(context: context, inputs: inputs)
         if let shards {
             store = try withStep(.merge, path: shards.directory.path) { try shards.store() }
-            evaluation = try context.timed(.store) { try StoreStep(context: context, inputs: inputs).evaluation(windows: corpus.windows) }
+            evaluation = try context.timed(.store) { try stepper.evaluation(windows: corpus.windows) }
+        } else if let saved = checkpoints.store(key: storeKey) {
+            context.note(.store, "reusing the activation store of an unfinished build: \(saved.directory.path)")
+            store = saved
+            evaluation = try context.timed(.store) { try stepper.evaluation(windows: corpus.windows) }
         } else {
             (store, evaluation) = try context.timed(.store) {
-                try StoreStep(context: context, inputs: inputs).run(windows: corpus.windows, directory: storeDirectory)
+                try stepper.run(windows: corpus.windows, directory: checkpoints.storeDirectory(key: storeKey))
             }
         }
 
@@ -39,8 +45,16 @@ struct ReportPipeline {
             // The evaluation sample's activations are not needed past the last dictionary measured.
             if entry.hasDictionary && !spec.hooks[(index + 1)...].contains(where: \.hasDictionary) { evaluation = [] }
             var atlas = try context.timed(.atlas(hook: entry.hook)) {
+                let step = AtlasStep(context: context, inputs: inputs)
+                let key = try BuildCheckpoints.atlasKey(spec, hook: index, storeKey: storeKey, options: step.options)
+                if let saved = checkpoints.atlas(key: key) {
+                    context.note(.atlas(hook: entry.hook), "reusing the atlas of \(entry.hook) an unfinished build saved")
+                    return HookAtlas(hook: entry.hook, features: dictionary, inputWidth: try store.width(of: entry.hook), result: saved)
+                }
                 let first = try shards.map { shards in try withStep(.merge, path: shards.directory.path) { try shards.firstPass(hook: index) } }
-                return try AtlasStep(context: context, inputs: inputs).run(entry: entry, features: dictionary, store: store, first: first)
+                let atlas = try step.run(entry: entry, features: dictionary, store: store, first: first)
+                try checkpoints.save(atlas.result, key: key)
+                return atlas
             }
             if spec.explain {
                 try context.timed(.explain(hook: entry.hook)) { try ExplainStep(context: context, inputs: inputs).run(hook: entry.hook, atlas: &atlas) }

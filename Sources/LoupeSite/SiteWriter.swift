@@ -4,8 +4,9 @@ import LoupeFindings
 /// Writes a report's findings as a static website that works from `file://` with no network.
 ///
 /// The site is built as a pipeline of named steps (`SiteStep`) into a fresh temporary folder next to
-/// the destination, which is then swapped into place: the old site is renamed away, the new one renamed
-/// in, and the old one deleted. If any step fails, a site already at the destination is left untouched
+/// the destination, which is then swapped into place in one step (`renameat2` with `RENAME_EXCHANGE`,
+/// so a process killed at any moment leaves one whole site at the destination; on file systems without
+/// it, the old site is renamed away and the new one renamed in), and the old one deleted. If any step fails, a site already at the destination is left untouched
 /// and the temporary folder is removed. Writing the same findings twice gives byte-identical files.
 ///
 /// An existing destination is replaced only if it is empty or was written by Loupe (it holds the marker
@@ -127,6 +128,17 @@ public struct SiteWriter {
         } catch {
             throw SiteError.fileSystem(step: .prepareStaging, path: parent.path, reason: "cannot create the destination's parent folder: \(error.localizedDescription)")
         }
+        // What a killed writer left beside the destination: its unfinished folder, and the previous site
+        // if it was killed between the two renames of a swap without `renameat2` (put back when the
+        // destination is missing).
+        for name in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? [] {
+            let leftover = parent.appendingPathComponent(name)
+            if name.hasPrefix(".\(destination.lastPathComponent).old-") && !manager.fileExists(atPath: destination.path) {
+                try? manager.moveItem(at: leftover, to: destination)
+            } else if name.hasPrefix(".\(destination.lastPathComponent).staging-") || name.hasPrefix(".\(destination.lastPathComponent).old-") {
+                try? manager.removeItem(at: leftover)
+            }
+        }
         let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).staging-\(UUID().uuidString)", isDirectory: true)
         do {
             try manager.createDirectory(at: staging, withIntermediateDirectories: false)
@@ -143,6 +155,10 @@ public struct SiteWriter {
             try rename(staging, to: destination)
             return
         }
+        if let exchange = exchangePaths, exchange(AT_FDCWD, staging.path, AT_FDCWD, destination.path, renameExchange) == 0 {
+            try? manager.removeItem(at: staging)  // now the previous site
+            return
+        }
         let old = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).old-\(UUID().uuidString)", isDirectory: true)
         try rename(destination, to: old)
@@ -154,6 +170,12 @@ public struct SiteWriter {
         }
         try? manager.removeItem(at: old)
     }
+
+    /// Linux's `renameat2`, which the C library declares only to GNU sources, looked up at run time.
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    private static let exchangePaths: RenameAt2? = dlsym(dlopen(nil, RTLD_NOW), "renameat2").map { unsafeBitCast($0, to: RenameAt2.self) }
+    /// `RENAME_EXCHANGE`: both paths exist and trade places atomically.
+    private static let renameExchange: UInt32 = 2
 
     static func rename(_ source: URL, to target: URL) throws {
         do {

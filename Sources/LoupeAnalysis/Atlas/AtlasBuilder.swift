@@ -5,7 +5,7 @@ import LoupeModel
 
 /// The atlas of one dictionary (or one hook's neurons) over a corpus: one `FeatureFindings`
 /// (explanation `nil`) and one `FeatureExampleSets` per feature, both `F` long in index order.
-public struct AtlasResult: Sendable, Equatable {
+public struct AtlasResult: Codable, Sendable, Equatable {
     public var features: [FeatureFindings]
     public var exampleSets: [FeatureExampleSets]
     /// Corpus tokens (non-special rows) the statistics cover.

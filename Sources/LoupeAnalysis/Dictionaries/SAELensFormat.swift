@@ -133,18 +133,19 @@ extension SparseDictionary {
             "W_dec": .float32(folded.decoderWeight), "b_dec": .float32(folded.decoderBias),
         ]
         if let threshold = folded.threshold { tensors["threshold"] = .float32(threshold) }
+        // The weights first: a folder with a config holds a whole dictionary, even if saving was interrupted.
+        let weightsURL = directory.appendingPathComponent(Self.weightsFileName)
+        do {
+            try SafetensorsWriter.write(tensors, to: weightsURL)
+        } catch {
+            throw DictionaryError.unwritableFile(path: weightsURL.path, reason: String(describing: error))
+        }
         let configURL = directory.appendingPathComponent(Self.configFileName)
         do {
             let data = try JSONWriter.encode(object: config, layout: .pretty)
             try (data + Data("\n".utf8)).write(to: configURL, options: .atomic)
         } catch {
             throw DictionaryError.unwritableFile(path: configURL.path, reason: error.localizedDescription)
-        }
-        let weightsURL = directory.appendingPathComponent(Self.weightsFileName)
-        do {
-            try SafetensorsWriter.write(tensors, to: weightsURL)
-        } catch {
-            throw DictionaryError.unwritableFile(path: weightsURL.path, reason: String(describing: error))
         }
     }
 
