@@ -12,6 +12,7 @@ struct ReportInputs {
     let dictionaries: [Int: SparseDictionary]
 
     static func load(spec: ReportSpec) throws -> ReportInputs {
+        try spec.limits.checkFiles(of: spec)
         let (model, tokenizer) = try withStep(.inputs, path: spec.model.path) {
             (try GPT2Model.load(directory: spec.model), try TokenizerLoader.load(directory: spec.model))
         }
@@ -27,8 +28,17 @@ struct ReportInputs {
                                  reason: "key 'hooks[\(index)].hook': the model at \(spec.model.path) has no hook point '\(entry.hook)'")
             }
         }
-        return ReportInputs(
-            model: model, tokenizer: tokenizer, dictionaries: try loadDictionaries(spec: spec, hookWidths: widths))
+        let dictionaries = try loadDictionaries(spec: spec, hookWidths: widths)
+        for (index, entry) in spec.hooks.enumerated() {
+            let features: Int
+            switch entry.source {
+            case .neurons: features = widths[entry.hook] ?? 0
+            case .saelens: features = dictionaries[index]?.width ?? 0
+            case let .trainTopK(width, _, _, _, _): features = dictionaries[index]?.width ?? width
+            }
+            try spec.limits.checkFeatures(features, hook: index, spec: spec)
+        }
+        return ReportInputs(model: model, tokenizer: tokenizer, dictionaries: dictionaries)
     }
 
     /// SAELens dictionaries (checked against their hook's width now) and trained dictionaries an

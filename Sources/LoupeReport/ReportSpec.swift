@@ -92,6 +92,8 @@ public struct ReportSpec: Equatable, Sendable {
     public var neighbourhoods: NeighbourhoodSpec?
     /// Seed of every random draw of the build (interval samples, explanation scoring, task pairs).
     public var seed: UInt64
+    /// The most one build reads into memory (`limits:`).
+    public var limits: BuildLimits
 
     /// The report folder (the spec's folder).
     public var directory: URL { specURL.deletingLastPathComponent() }
@@ -103,7 +105,7 @@ public struct ReportSpec: Equatable, Sendable {
     /// Reads and validates a spec; every error is a `BuildError` of step `spec` naming the file and the key.
     public static func load(url: URL) throws -> ReportSpec {
         let spec = try SpecReader.load(url: url)
-        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "llm", "evaluation", "circuits", "neighbourhoods", "seed"])
+        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "llm", "evaluation", "circuits", "neighbourhoods", "seed", "limits"])
         let base = url.deletingLastPathComponent()
         func path(_ reader: SpecReader, _ key: String) throws -> URL {
             let relative = try reader.string(key)
@@ -192,6 +194,7 @@ public struct ReportSpec: Equatable, Sendable {
             circuits: try spec.mapping["circuits"] == nil ? nil : CircuitSpec.read(try spec.section("circuits"), base: base),
             neighbourhoods: try spec.mapping["neighbourhoods"] == nil
                 ? nil : NeighbourhoodSpec.read(try spec.section("neighbourhoods"), base: base, model: model, atlasHooks: hooks.map(\.hook)),
-            seed: UInt64(try spec.integer("seed", default: 0, range: 0...Int.max)))
+            seed: UInt64(try spec.integer("seed", default: 0, range: 0...Int.max)),
+            limits: try BuildLimits.read(try spec.section("limits")))
     }
 }

@@ -21,6 +21,7 @@ struct CorpusStep {
             let corpus = try documents()
             let tokenizer = inputs.tokenizer
             let tokenized = TokenizedCorpus(corpus: corpus, tokenizer: tokenizer)
+            try spec.limits.checkDocuments(tokenized, corpus: corpus, spec: spec)
             let bos = spec.prependBos ? tokenizer.id(for: "<|endoftext|>") : nil
             let windows = try tokenized.windows(
                 contextLength: min(spec.contextLength, inputs.model.config.contextLength), bos: bos)
