@@ -28,9 +28,12 @@ public enum Report {
         try findings(spec: spec, force: force, environment: environment, refreshLanguageModel: refreshLanguageModel, merging: false, progress: progress)
     }
 
-    /// Computes one shard of a sharded build into `findings/shards/<i>-of-<n>/` (its slice of the
-    /// corpus through the model, and the first atlas pass of every hook over it) and returns that
-    /// folder; a shard already computed from the same inputs is kept unless `force`. No site is written.
+    /// Computes one shard of a sharded build in `findings/shards/<i>-of-<n>/` and returns that folder.
+    /// The first call (or any with `force`, or after an input changed) runs the shard's first round:
+    /// its slice of the corpus through the model, and the first atlas pass of every hook over it.
+    /// A call once every shard has finished its first round runs its second: the second atlas pass
+    /// with the maxima of all shards, which leaves `loupe merge` only combining. Further calls do
+    /// nothing. No site is written.
     @discardableResult
     public static func buildShard(
         spec: ReportSpec, shard: Shard, force: Bool = false,
@@ -39,11 +42,20 @@ public enum Report {
     ) throws -> URL {
         let fingerprint = try InputFingerprint.of(spec)
         let folder = ShardSet.directory(of: spec).appendingPathComponent(shard.folderName)
+        let context = BuildContext(spec: spec, environment: environment, progress: progress)
         if !force, let record = ShardRecord.read(in: folder), record.fingerprint == fingerprint {
-            progress(.note(.cache, "inputs unchanged: keeping shard \(shard) in \(folder.path)"))
+            if record.secondPass {
+                progress(.note(.cache, "shard \(shard) is complete in \(folder.path)"))
+                return folder
+            }
+            guard let shards = try? ShardSet.load(spec: spec, fingerprint: fingerprint), shards.shards.count == shard.count else {
+                progress(.note(.cache, "shard \(shard) has its first round in \(folder.path); once every shard has, run it again for the second round (or let loupe merge make it)"))
+                return folder
+            }
+            let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
+            try ShardBuild(context: context, inputs: inputs).runSecondPass(shards: shards, folder: folder, record: record)
             return folder
         }
-        let context = BuildContext(spec: spec, environment: environment, progress: progress)
         let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
         try ShardBuild(context: context, inputs: inputs).run(shard: shard, folder: folder, fingerprint: fingerprint)
         return folder

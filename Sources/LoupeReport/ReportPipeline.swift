@@ -8,7 +8,7 @@ import LoupeFindings
 /// `BuildCheckpoints` until the findings are saved, so an interrupted build resumes from them.
 ///
 /// Given the finished shards of a sharded build (`loupe merge`), the store is theirs read as one,
-/// the evaluation sample is run on its own, and each atlas starts from the shards' merged first pass.
+/// the evaluation sample is run on its own, and each atlas is made from the shards' merged passes.
 struct ReportPipeline {
     let context: BuildContext
     let inputs: ReportInputs
@@ -51,8 +51,15 @@ struct ReportPipeline {
                     context.note(.atlas(hook: entry.hook), "reusing the atlas of \(entry.hook) an unfinished build saved")
                     return HookAtlas(hook: entry.hook, features: dictionary, inputWidth: try store.width(of: entry.hook), result: saved)
                 }
-                let first = try shards.map { shards in try withStep(.merge, path: shards.directory.path) { try shards.firstPass(hook: index) } }
-                let atlas = try step.run(entry: entry, features: dictionary, store: store, first: first)
+                let passes = try shards.map { shards in
+                    try withStep(.merge, path: shards.directory.path) {
+                        let first = try shards.firstPass(hook: index)
+                        let second = try shards.secondPass(
+                            hook: index, first: first, encoder: AtlasStep.encoder(dictionary.dictionary), builder: AtlasBuilder(options: step.options))
+                        return (first, second)
+                    }
+                }
+                let atlas = try step.run(entry: entry, features: dictionary, store: store, passes: passes)
                 try checkpoints.save(atlas.result, key: key)
                 return atlas
             }

@@ -3,12 +3,14 @@ import LoupeFindings
 import LoupeReport
 import Testing
 
-/// Sharded builds: `Report.buildShard` for every shard then `Report.merge` give the findings and
-/// site of one unsharded build, byte for byte; `loupe merge` names missing and stale shards.
+/// Sharded builds: `Report.buildShard` for every shard (once, or twice for the second round) then
+/// `Report.merge` give the findings and site of one unsharded build, byte for byte; `loupe merge`
+/// names missing and stale shards.
 @Suite(.serialized) struct ShardedBuildTests {
     /// Builds `report` unsharded, then again as `count` shards merged (in the same folder: the
-    /// report's name comes from it), and returns both findings files and sites.
-    private func bothWays(_ report: URL, count: Int) throws -> (whole: [String: Data], sharded: [String: Data]) {
+    /// report's name comes from it), the shards in `secondRound` run a second time (their second
+    /// pass; the merge makes the others'), and returns both findings files and sites.
+    private func bothWays(_ report: URL, count: Int, secondRound: Set<Int>) throws -> (whole: [String: Data], sharded: [String: Data]) {
         let spec = try ReportSpec.load(url: report.appendingPathComponent("report.yaml"))
         func output() throws -> [String: Data] {
             var files = try ReportFixtures.files(spec.siteDirectory).mapKeys { "site" + $0 }
@@ -21,6 +23,10 @@ import Testing
         try FileManager.default.removeItem(at: spec.siteDirectory)
         for index in (0..<count).reversed() {
             try Report.buildShard(spec: spec, shard: Shard(index: index, count: count))
+        }
+        for index in secondRound.sorted() {
+            let folder = try Report.buildShard(spec: spec, shard: Shard(index: index, count: count))
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("second-0.json").path))
         }
         try Report.render(findings: try Report.merge(spec: spec), title: spec.title, to: spec.siteDirectory)
         #expect(!FileManager.default.fileExists(atPath: spec.findingsDirectory.appendingPathComponent("shards").path))
@@ -42,7 +48,7 @@ import Testing
             .replacingOccurrences(of: "atlas: {", with: "  - {hook: blocks.1.hook_mlp_out, neurons: true}\natlas: {")
         let report = try ReportFixtures.report(spec: spec)
         defer { ReportFixtures.remove(report) }
-        let (whole, sharded) = try bothWays(report, count: 3)
+        let (whole, sharded) = try bothWays(report, count: 3, secondRound: [0, 2])
         #expect(whole.keys.contains { $0.hasPrefix("/findings-") } && whole.keys.contains("site/index.html"))
         #expect(whole.keys.contains { $0.hasPrefix("site/blocks.1.hook_mlp_out-neurons/") })
         #expect(whole.keys.contains { $0.hasPrefix("site/neighbourhoods/") })
@@ -55,7 +61,7 @@ import Testing
         // Two documents in four shards: two shards hold no window.
         let report = try ReportFixtures.report(spec: try ReportFixtures.demoSpec(documents: 2))
         defer { ReportFixtures.remove(report) }
-        let (whole, sharded) = try bothWays(report, count: 4)
+        let (whole, sharded) = try bothWays(report, count: 4, secondRound: [0, 1, 2, 3])
         #expect(whole == sharded)
     }
 

@@ -78,9 +78,16 @@ public struct AtlasBuilder: Sendable {
         decoder: Tensor? = nil, model: GPT2Model? = nil, progress: ((AtlasProgress) -> Void)? = nil
     ) throws -> AtlasResult {
         if let decoder { try Self.checkDecoder(decoder, featureCount: featureCount, inputWidth: store.width(of: hook), hook: hook) }
-        let first = try firstPass(store: store, hook: hook, featureCount: featureCount, encoder: encoder, progress: progress)
-        let second = try secondPass(store: store, first: first, encoder: encoder, progress: progress)
+        let (first, second) = try passes(store: store, hook: hook, featureCount: featureCount, encoder: encoder, progress: progress)
         return try findings(first: first, second: second, tokenizer: tokenizer, decoder: decoder, model: model)
+    }
+
+    /// Pass 1, then pass 2 with its maxima, over every chunk of `hook` in `store`.
+    public func passes(
+        store: ActivationStore, hook: String, featureCount: Int, encoder: FeatureEncoder, progress: ((AtlasProgress) -> Void)? = nil
+    ) throws -> (first: FirstPassStatistics, second: SecondPassStatistics) {
+        let first = try firstPass(store: store, hook: hook, featureCount: featureCount, encoder: encoder, progress: progress)
+        return (first, try secondPass(store: store, first: first, encoder: encoder, progress: progress))
     }
 
     /// Whether logit effects apply at `hook` (the hook writes to or is the residual stream).

@@ -1,10 +1,12 @@
 import Foundation
 import LoupeAnalysis
 
-/// What one shard of a sharded build computes (`loupe build SPEC --shard i/n`): its slice of the
-/// corpus through the model into its own activation store, and every hook's first atlas pass over
-/// it, left in `findings/shards/<i>-of-<n>/` for `loupe merge`. Dictionaries must exist already:
-/// a dictionary trained on the whole corpus cannot be trained from one slice.
+/// What one shard of a sharded build computes (`loupe build SPEC --shard i/n`), left in
+/// `findings/shards/<i>-of-<n>/` for `loupe merge`. First round (`run`): its slice of the corpus
+/// through the model into its own activation store, and every hook's first atlas pass over it.
+/// Second round (`runSecondPass`, once every shard has finished its first): every hook's second pass
+/// over the store with the maxima of all shards, so the merge only combines. Dictionaries must exist
+/// already: a dictionary trained on the whole corpus cannot be trained from one slice.
 struct ShardBuild {
     let context: BuildContext
     let inputs: ReportInputs
@@ -44,5 +46,32 @@ struct ShardBuild {
             fingerprint: fingerprint, index: shard.index, count: shard.count, windows: [range.lowerBound, range.upperBound],
             hooks: spec.hooks.map(\.hook))
         try withStep(.store, path: folder.path) { try record.write(in: folder) }
+    }
+
+    /// The second round of the shard in `folder` (its first round done), with `shards`' merged first passes.
+    func runSecondPass(shards: ShardSet, folder: URL, record: ShardRecord) throws {
+        let spec = context.spec
+        let atlas = AtlasStep(context: context, inputs: inputs)
+        let builder = AtlasBuilder(options: atlas.options)
+        let store = record.windows[0] < record.windows[1] ? try ActivationStore(directory: ShardRecord.storeDirectory(in: folder)) : nil
+        for (index, entry) in spec.hooks.enumerated() {
+            let step = BuildStep.atlas(hook: entry.hook)
+            try context.timed(step) {
+                try withStep(step, path: folder.path) {
+                    let first = try shards.firstPass(hook: index)
+                    var second = try SecondPassStatistics(first: first)
+                    if let store {
+                        let progress = context.track(step, "second atlas pass of \(entry.hook)", total: store.chunkCount, unit: "chunks")
+                        defer { progress.finish() }
+                        second = try builder.secondPass(
+                            store: store, first: first, encoder: AtlasStep.encoder(inputs.dictionaries[index]), progress: { progress.update($0.done) })
+                    }
+                    try second.write(to: folder, name: ShardRecord.secondPassName(hook: index))
+                }
+            }
+        }
+        var done = record
+        done.secondPass = true
+        try withStep(.store, path: folder.path) { try done.write(in: folder) }
     }
 }

@@ -5,7 +5,7 @@ import LoupeFindings
 /// before the end has none): the fingerprint of the inputs it was computed from, which shard it
 /// is, its windows, and the hooks whose first-pass statistics lie beside it (`first-<k>.json` and
 /// `first-<k>.cofiring` for the spec's k-th hook) next to its activation store (`activations/`,
-/// absent when the shard holds no window).
+/// absent when the shard holds no window); after its second round, also `second-<k>.json`.
 struct ShardRecord: Codable, Equatable {
     /// Always `loupe-shard`.
     var format = ShardRecord.formatName
@@ -17,6 +17,8 @@ struct ShardRecord: Codable, Equatable {
     var windows: [Int]
     /// The spec's hooks, in order.
     var hooks: [String]
+    /// Whether the second round is done: each hook's second pass over the shard, with every shard's maxima.
+    var secondPass = false
 
     static let formatName = "loupe-shard"
     static let fileName = "shard.json"
@@ -35,6 +37,8 @@ struct ShardRecord: Codable, Equatable {
 
     /// The file name (without extension) of the first-pass statistics of the spec's `hook`-th hook.
     static func firstPassName(hook: Int) -> String { "first-\(hook)" }
+    /// The file name (without extension) of the second-pass statistics of the spec's `hook`-th hook.
+    static func secondPassName(hook: Int) -> String { "second-\(hook)" }
     /// The shard's activation store.
     static func storeDirectory(in folder: URL) -> URL { folder.appendingPathComponent("activations") }
 }

@@ -57,11 +57,28 @@ struct ShardSet {
     }
 
     /// The first-pass statistics of the spec's `hook`-th hook over the whole corpus: every shard's, merged in order.
+    /// A shard's second round needs them too (their maxima).
     func firstPass(hook: Int) throws -> FirstPassStatistics {
         let name = ShardRecord.firstPassName(hook: hook)
         var merged = try FirstPassStatistics.read(from: shards[0].folder, name: name)
         for shard in shards.dropFirst() {
             try merged.merge(FirstPassStatistics.read(from: shard.folder, name: name))
+        }
+        return merged
+    }
+
+    /// The second-pass statistics of the spec's `hook`-th hook over the whole corpus, with the maxima
+    /// of `first` (the merged first pass): each shard's from its second round, or computed here over
+    /// its store when it had none, merged in order.
+    func secondPass(hook: Int, first: FirstPassStatistics, encoder: FeatureEncoder, builder: AtlasBuilder) throws -> SecondPassStatistics {
+        var merged = try SecondPassStatistics(first: first)
+        for shard in shards {
+            if shard.record.secondPass {
+                try merged.merge(SecondPassStatistics.read(from: shard.folder, name: ShardRecord.secondPassName(hook: hook)))
+            } else if shard.record.windows[0] < shard.record.windows[1] {
+                let store = try ActivationStore(directory: ShardRecord.storeDirectory(in: shard.folder))
+                try merged.merge(builder.secondPass(store: store, first: first, encoder: encoder))
+            }
         }
         return merged
     }

@@ -36,29 +36,30 @@ struct HookAtlas {
 
 /// The `atlas(hook)` step: both streaming passes over the stored activations (encoded by the
 /// dictionary, or the neurons as they are), then logit effects and decoder neighbours. A sharded
-/// build runs the first pass in each shard (`firstPass`) and the rest at the merge (`run(first:)`).
+/// build runs the passes in the shards and the rest at the merge (`run(passes:)`).
 struct AtlasStep {
     let context: BuildContext
     let inputs: ReportInputs
 
-    /// The hook's atlas; `first`: the first pass already made (merged from the shards).
-    func run(entry: ReportSpec.HookEntry, features: HookFeatures, store: ActivationStore, first: FirstPassStatistics? = nil) throws -> HookAtlas {
+    /// The hook's atlas: both passes over `store`, or the findings of `passes` already made (merged from the shards).
+    func run(
+        entry: ReportSpec.HookEntry, features: HookFeatures, store: ActivationStore,
+        passes: (first: FirstPassStatistics, second: SecondPassStatistics)? = nil
+    ) throws -> HookAtlas {
         let step = BuildStep.atlas(hook: entry.hook)
         return try withStep(step, path: context.spec.findingsDirectory.path) {
             let inputWidth = try store.width(of: entry.hook)
             let dictionary = features.dictionary
             let builder = AtlasBuilder(options: options)
-            let passes = first == nil ? 2 : 1
-            let progress = context.track(step, "atlas of \(entry.hook)", total: passes * store.chunkCount, unit: "chunk passes")
-            defer { progress.finish() }
-            // Pass 2 follows pass 1's chunks when both run here.
-            let report: (AtlasProgress) -> Void = { progress.update((passes == 2 ? $0.pass - 1 : 0) * $0.total + $0.done) }
-            let encoder = Self.encoder(dictionary)
-            let firstPass = try first ?? builder.firstPass(
-                store: store, hook: entry.hook, featureCount: dictionary?.width ?? inputWidth, encoder: encoder, progress: report)
-            let second = try builder.secondPass(store: store, first: firstPass, encoder: encoder, progress: report)
+            let (first, second) = try passes ?? {
+                let progress = context.track(step, "atlas of \(entry.hook)", total: 2 * store.chunkCount, unit: "chunk passes")
+                defer { progress.finish() }
+                return try builder.passes(
+                    store: store, hook: entry.hook, featureCount: dictionary?.width ?? inputWidth, encoder: Self.encoder(dictionary),
+                    progress: { progress.update(($0.pass - 1) * $0.total + $0.done) })
+            }()
             let result = try builder.findings(
-                first: firstPass, second: second, tokenizer: inputs.tokenizer, decoder: dictionary?.decoderDirections, model: inputs.model)
+                first: first, second: second, tokenizer: inputs.tokenizer, decoder: dictionary?.decoderDirections, model: inputs.model)
             return HookAtlas(hook: entry.hook, features: features, inputWidth: inputWidth, result: result)
         }
     }

@@ -43,3 +43,35 @@ extension FirstPassStatistics {
     static func statisticsFile(_ directory: URL, _ name: String) -> URL { directory.appendingPathComponent(name + ".json") }
     static func coFiringFile(_ directory: URL, _ name: String) -> URL { directory.appendingPathComponent(name + ".cofiring") }
 }
+
+/// Second-pass statistics on disk, as a shard's second round leaves them for the merge:
+/// `<name>.json` by `JSONWriter`, written to a temporary file and renamed.
+extension SecondPassStatistics {
+    /// Writes `<name>.json` in `directory`.
+    public func write(to directory: URL, name: String) throws {
+        let url = directory.appendingPathComponent(name + ".json")
+        do {
+            try JSONWriter.encode(self).write(to: url, options: .atomic)
+        } catch {
+            throw AtlasError.unreadableShard(path: url.path, reason: "cannot be written: \(error)")
+        }
+    }
+
+    /// Reads the statistics `write(to:name:)` left in `directory`, checking their sizes.
+    public static func read(from directory: URL, name: String) throws -> SecondPassStatistics {
+        let url = directory.appendingPathComponent(name + ".json")
+        let statistics: SecondPassStatistics
+        do {
+            statistics = try JSONDecoder().decode(SecondPassStatistics.self, from: Data(contentsOf: url))
+        } catch {
+            throw AtlasError.unreadableShard(path: url.path, reason: "is missing or not second-pass statistics (\(error))")
+        }
+        let f = statistics.featureCount
+        guard statistics.maxima.count == f, statistics.histograms.count == f * statistics.options.histogramBins,
+              statistics.intervalSamples.count == f * statistics.options.intervals * 2, statistics.nonActivating.count == f
+        else {
+            throw AtlasError.unreadableShard(path: url.path, reason: "does not hold second-pass statistics of \(f) features")
+        }
+        return statistics
+    }
+}
