@@ -226,38 +226,43 @@ cp "$report"/findings/findings-*.json "$work/unsharded/findings/"
 cp -r "$report/site" "$work/unsharded/site"
 rm -rf "$report/findings" "$report/site"
 
-echo "building $shards shards as a Slurm job array"
-# One CPU and an equal part of the memory per task: as many shards run at once as there are CPUs,
-# each bound to its own.
-job=$(LOUPE=$loupe sbatch --parsable --array="0-$((shards - 1))" --cpus-per-task=1 --mem="$((memory / cpus))M" \
-    --output="$work/jobs/shard-%a.out" --chdir="$work" "$repository/Scripts/loupe-shards.sbatch" "$spec")
-job=${job%%;*}
-
-# Waits until every task has ended: `scontrol -o show job` prints a line per task (pending tasks may
-# share one line), with its JobState.
-deadline=$((SECONDS + timeout))
-while :; do
-    records=$(scontrol -o show job "$job")
-    unfinished=$(grep -cE 'JobState=(PENDING|CONFIGURING|RUNNING|COMPLETING|SUSPENDED|REQUEUED|RESIZING)' <<<"$records" || true)
-    [ "$unfinished" = 0 ] && break
-    [ "$SECONDS" -lt "$deadline" ] || fail "job $job has not ended after $timeout s"
-    sleep 1
-done
-failed=0
-for task in $(seq 0 $((shards - 1))); do
-    line=$(grep -E "ArrayTaskId=$task " <<<"$records" || true)
-    state=$(grep -oE 'JobState=[^ ]+' <<<"$line" | cut -d= -f2 || true)
-    [ "$state" = COMPLETED ] && continue
-    failed=1
-    echo "shard $task/$shards: ${state:-missing} ($(grep -oE 'Reason=[^ ]+' <<<"$line" || true)); its output:" >&2
-    cat "$work/jobs/shard-$task.out" >&2 2>/dev/null || echo "(none)" >&2
-done
-[ "$failed" = 0 ] || fail "not every task of job $job completed"
-job=
+# Submits the users' script as an array of $shards tasks (round $1; its output in jobs/round$1-shard-N.out),
+# waits until every task has ended and fails unless each completed. One CPU and an equal part of the
+# memory per task: as many shards run at once as there are CPUs, each bound to its own.
+run_round() {
+    local round=$1 records unfinished failed line state deadline
+    echo "round $round: $shards shards as a Slurm job array"
+    job=$(LOUPE=$loupe sbatch --parsable --array="0-$((shards - 1))" --cpus-per-task=1 --mem="$((memory / cpus))M" \
+        --output="$work/jobs/round$round-shard-%a.out" --chdir="$work" "$repository/Scripts/loupe-shards.sbatch" "$spec")
+    job=${job%%;*}
+    # `scontrol -o show job` prints a line per task (pending tasks may share one line), with its JobState.
+    deadline=$((SECONDS + timeout))
+    while :; do
+        records=$(scontrol -o show job "$job")
+        unfinished=$(grep -cE 'JobState=(PENDING|CONFIGURING|RUNNING|COMPLETING|SUSPENDED|REQUEUED|RESIZING)' <<<"$records" || true)
+        [ "$unfinished" = 0 ] && break
+        [ "$SECONDS" -lt "$deadline" ] || fail "job $job has not ended after $timeout s"
+        sleep 1
+    done
+    failed=0
+    for task in $(seq 0 $((shards - 1))); do
+        line=$(grep -E "ArrayTaskId=$task " <<<"$records" || true)
+        state=$(grep -oE 'JobState=[^ ]+' <<<"$line" | cut -d= -f2 || true)
+        [ "$state" = COMPLETED ] && continue
+        failed=1
+        echo "round $round, shard $task/$shards: ${state:-missing} ($(grep -oE 'Reason=[^ ]+' <<<"$line" || true)); its output:" >&2
+        cat "$work/jobs/round$round-shard-$task.out" >&2 2>/dev/null || echo "(none)" >&2
+    done
+    [ "$failed" = 0 ] || fail "not every task of job $job completed"
+    job=
+}
+# The second round starts once the first has completed, as `sbatch --dependency=afterok:JOB` does it for users.
+run_round 1
+run_round 2
 
 echo "merging"
 start=$(now)
-"$loupe" merge "$spec" --quiet >"$work/merge.out" 2>&1 || { cat "$work/merge.out" >&2; fail "loupe merge failed"; }
+"$loupe" merge "$spec" --quiet --timings >"$work/merge.out" 2>&1 || { cat "$work/merge.out" >&2; fail "loupe merge failed"; }
 merge_seconds=$(since "$start")
 
 mkdir "$work/sharded" "$work/sharded/findings"
@@ -273,12 +278,14 @@ diff -rq "$work/unsharded/site" "$report/site" >&2 || fail "the sharded build's 
 echo "the sharded build's findings ($(cd "$work/sharded/findings" && echo findings-*.json)) and site equal the unsharded build's"
 
 echo
-printf '%-12s %10s %14s\n' build "wall s" "peak RSS MB"
-printf '%-12s %10s %14s\n' unsharded "$unsharded_seconds" "${unsharded_peak:-?}"
-for task in $(seq 0 $((shards - 1))); do
-    summary=$(grep '^loupe shard ' "$work/jobs/shard-$task.out" | tail -n 1)
-    seconds=$(sed -nE 's/.*: ([0-9.]+) s wall.*/\1/p' <<<"$summary")
-    peak=$(sed -nE 's/.* ([0-9?]+) MB peak resident.*/\1/p' <<<"$summary")
-    printf '%-12s %10s %14s\n' "shard $task/$shards" "$seconds" "$peak"
+printf '%-20s %10s %14s\n' build "wall s" "peak RSS MB"
+printf '%-20s %10s %14s\n' unsharded "$unsharded_seconds" "${unsharded_peak:-?}"
+for round in 1 2; do
+    for task in $(seq 0 $((shards - 1))); do
+        summary=$(grep '^loupe shard ' "$work/jobs/round$round-shard-$task.out" | tail -n 1)
+        seconds=$(sed -nE 's/.*: ([0-9.]+) s wall.*/\1/p' <<<"$summary")
+        peak=$(sed -nE 's/.* ([0-9?]+) MB peak resident.*/\1/p' <<<"$summary")
+        printf '%-20s %10s %14s\n' "round $round, shard $task/$shards" "$seconds" "$peak"
+    done
 done
-printf '%-12s %10s %14s\n' merge "$merge_seconds" "-"
+printf '%-20s %10s %14s\n' merge "$merge_seconds" "$(peak_of "$work/merge.out")"

@@ -58,9 +58,18 @@ public struct AtlasBuilder: Sendable {
         store: ActivationStore, first: FirstPassStatistics, encoder: FeatureEncoder,
         progress: ((AtlasProgress) -> Void)? = nil
     ) throws -> SecondPassStatistics {
-        var statistics = try SecondPassStatistics(first: first)
+        try secondPass(store: store, start: SecondPassStatistics(first: first), encoder: encoder, progress: progress)
+    }
+
+    /// Pass 2 over every chunk of `start`'s hook in `store`, added to `start` (empty statistics with
+    /// the maxima of the whole corpus, when `store` holds one shard of it).
+    public func secondPass(
+        store: ActivationStore, start: SecondPassStatistics, encoder: FeatureEncoder,
+        progress: ((AtlasProgress) -> Void)? = nil
+    ) throws -> SecondPassStatistics {
+        var statistics = start
         var done = 0
-        try store.forEachChunk(hook: first.hook) { chunk in
+        try store.forEachChunk(hook: start.hook) { chunk in
             try statistics.add(chunk, encoder: encoder)
             done += 1
             progress?(AtlasProgress(pass: 2, done: done, total: store.chunkCount))

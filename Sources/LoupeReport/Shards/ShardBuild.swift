@@ -1,5 +1,6 @@
 import Foundation
 import LoupeAnalysis
+import LoupeFindings
 
 /// What one shard of a sharded build computes (`loupe build SPEC --shard i/n`), left in
 /// `findings/shards/<i>-of-<n>/` for `loupe merge`. First round (`run`): its slice of the corpus
@@ -40,6 +41,7 @@ struct ShardBuild {
             }
             try withStep(.atlas(hook: entry.hook), path: folder.path) {
                 try first.write(to: folder, name: ShardRecord.firstPassName(hook: index))
+                try JSONWriter.encode(ShardMaxima(first)).write(to: folder.appendingPathComponent(ShardRecord.maximaName(hook: index)), options: .atomic)
             }
         }
         let record = ShardRecord(
@@ -48,7 +50,7 @@ struct ShardBuild {
         try withStep(.store, path: folder.path) { try record.write(in: folder) }
     }
 
-    /// The second round of the shard in `folder` (its first round done), with `shards`' merged first passes.
+    /// The second round of the shard in `folder` (its first round done), with the maxima of all `shards`.
     func runSecondPass(shards: ShardSet, folder: URL, record: ShardRecord) throws {
         let spec = context.spec
         let atlas = AtlasStep(context: context, inputs: inputs)
@@ -58,13 +60,12 @@ struct ShardBuild {
             let step = BuildStep.atlas(hook: entry.hook)
             try context.timed(step) {
                 try withStep(step, path: folder.path) {
-                    let first = try shards.firstPass(hook: index)
-                    var second = try SecondPassStatistics(first: first)
+                    var second = try shards.emptySecondPass(hook: index)
                     if let store {
                         let progress = context.track(step, "second atlas pass of \(entry.hook)", total: store.chunkCount, unit: "chunks")
                         defer { progress.finish() }
                         second = try builder.secondPass(
-                            store: store, first: first, encoder: AtlasStep.encoder(inputs.dictionaries[index]), progress: { progress.update($0.done) })
+                            store: store, start: second, encoder: AtlasStep.encoder(inputs.dictionaries[index]), progress: { progress.update($0.done) })
                     }
                     try second.write(to: folder, name: ShardRecord.secondPassName(hook: index))
                 }

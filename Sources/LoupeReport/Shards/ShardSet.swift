@@ -56,8 +56,29 @@ struct ShardSet {
         return try ActivationStore(union: parts, directory: directory)
     }
 
+    /// Empty second-pass statistics of the spec's `hook`-th hook with the maxima over the whole corpus
+    /// (each feature's largest over the shards' `maxima-<k>.json`), as a shard's second round starts.
+    func emptySecondPass(hook: Int) throws -> SecondPassStatistics {
+        var merged: ShardMaxima?
+        for shard in shards {
+            let url = shard.folder.appendingPathComponent(ShardRecord.maximaName(hook: hook))
+            guard let data = try? Data(contentsOf: url), let maxima = try? JSONDecoder().decode(ShardMaxima.self, from: data),
+                  maxima.maxima.count == maxima.featureCount
+            else {
+                throw BuildError(step: .merge, path: url.path, reason: "is missing or does not hold a shard's maxima: run the shard's first round again")
+            }
+            guard var sum = merged else { merged = maxima; continue }
+            guard sum.hook == maxima.hook, sum.featureCount == maxima.featureCount, sum.inputWidth == maxima.inputWidth, sum.options == maxima.options else {
+                throw BuildError(step: .merge, path: url.path, reason: "belongs to other statistics than the first shard's (hook, features, width or options)")
+            }
+            for f in 0..<sum.featureCount { sum.maxima[f] = max(sum.maxima[f], maxima.maxima[f]) }
+            merged = sum
+        }
+        let m = merged!
+        return try SecondPassStatistics(hook: m.hook, featureCount: m.featureCount, inputWidth: m.inputWidth, maxima: m.maxima, options: m.options)
+    }
+
     /// The first-pass statistics of the spec's `hook`-th hook over the whole corpus: every shard's, merged in order.
-    /// A shard's second round needs them too (their maxima).
     func firstPass(hook: Int) throws -> FirstPassStatistics {
         let name = ShardRecord.firstPassName(hook: hook)
         var merged = try FirstPassStatistics.read(from: shards[0].folder, name: name)
