@@ -5,7 +5,7 @@ import Foundation
 enum BenchArguments {
     static let usage = """
         USAGE: loupe-bench [--quick] [--peer FILE] [--peer-train FILE] [--no-atlas] [--build] [--build-tokens N]
-                           [--build-features N] [--circuits] [--preimage] [--decoder] [--llm] [--breakdown]
+                           [--build-features N] [--write-build-input DIR] [--circuits] [--preimage] [--decoder] [--llm] [--breakdown]
 
         Throughput of Loupe's kernels and analyses on this machine, printed as lines and one JSON line.
 
@@ -18,6 +18,8 @@ enum BenchArguments {
                                built beside loupe-bench): every phase's time and peak memory.
           --build-tokens N     Corpus tokens of that input (default 131072, the atlas benchmark's).
           --build-features N   Width of its dictionary (default 4096).
+          --write-build-input DIR  Only write that input (model, dictionary, corpus, report.yaml) to DIR and
+                               exit: a report of real scale to build by hand, e.g. sharded (docs/SCALING.md).
           --circuits           Add the wall time of every circuit method.
           --preimage           Add ε-preimage retrieval over the demo store and a synthetic store on disk.
           --decoder            Add inversion-decoder training and sampling.
@@ -30,7 +32,7 @@ enum BenchArguments {
 
     /// Flags without a value, flags followed by a file, and flags followed by a positive number.
     static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--llm", "--breakdown"]
-    static let valued: Set<String> = ["--peer", "--peer-train"]
+    static let valued: Set<String> = ["--peer", "--peer-train", "--write-build-input"]
     static let numeric: Set<String> = ["--build-tokens", "--build-features"]
 
     /// Checks `arguments` (the program name first); exits on `--help` or an unknown argument.

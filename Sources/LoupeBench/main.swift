@@ -38,6 +38,19 @@ func forwardFlops(_ config: GPT2Config, batch: Int, tokens: Int) -> Double {
 let arguments = CommandLine.arguments
 BenchArguments.validate(arguments)
 ProcessSetup.prepare()
+func buildBenchmark() -> BuildBenchmark {
+    var bench = BuildBenchmark()
+    if let flag = arguments.firstIndex(of: "--build-tokens"), let value = Int(arguments[flag + 1]) { bench.tokens = value }
+    if let flag = arguments.firstIndex(of: "--build-features"), let value = Int(arguments[flag + 1]) { bench.features = value }
+    return bench
+}
+if let flag = arguments.firstIndex(of: "--write-build-input") {
+    let directory = URL(fileURLWithPath: arguments[flag + 1])
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let documents = try buildBenchmark().writeInput(to: directory)
+    print("\(directory.appendingPathComponent("report.yaml").path): \(documents) documents")
+    exit(0)
+}
 let repetitions = arguments.contains("--quick") ? 1 : 3
 let config = GPT2Config(vocabularySize: 50257, contextLength: 1024, width: 768, heads: 12, layers: 12)
 let (batch, length) = (8, 128)
@@ -135,9 +148,7 @@ if !arguments.contains("--no-atlas") {
 }
 
 if arguments.contains("--build") {
-    var bench = BuildBenchmark()
-    if let flag = arguments.firstIndex(of: "--build-tokens"), let value = Int(arguments[flag + 1]) { bench.tokens = value }
-    if let flag = arguments.firstIndex(of: "--build-features"), let value = Int(arguments[flag + 1]) { bench.features = value }
+    let bench = buildBenchmark()
     let r = try bench.run()
     let f = { (value: Double, digits: Int) in String(format: "%.\(digits)f", value) }
     print("loupe build, user-shaped input (GPT-2-small shape, \(r.documents) documents of 20–400 tokens = \(r.tokens) tokens, context \(BuildBenchmark.context), SAELens TopK \(bench.features) at \(BuildBenchmark.hook)), phases:")

@@ -188,9 +188,8 @@ public struct SafetensorsFile: Sendable {
             let (product, o) = acc.0.multipliedReportingOverflow(by: dim)
             return (product, acc.1 || o)
         }
-        guard !overflow, elements.multipliedReportingOverflow(by: dtype.byteSize) == (elements * dtype.byteSize, false),
-              elements * dtype.byteSize == offsets[1] - offsets[0]
-        else {
+        let (bytes, bytesOverflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !overflow, !bytesOverflow, bytes == offsets[1] - offsets[0] else {
             throw CoreError.corruptSafetensors(
                 path: path, reason: "entry '\(name)' of shape \(shape) and dtype \(dtypeName) does not fill data_offsets \(offsets)")
         }

@@ -39,6 +39,15 @@ func rawSafetensors(header: String, data: [UInt8]) -> Data {
         }
     }
 
+    /// Found by fuzzing (docs/RELIABILITY.md): a shape whose element count fits `Int` but whose byte
+    /// count does not trapped while checking it against the data offsets.
+    @Test func aShapeWhoseBytesOverflowIsRefused() throws {
+        var header = Array(#"{"b":{"dtype":"BF16","shape":[9223372036854775807,1],"data_offsets":[0,2]}}"#.utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        let data = Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header + [0, 0])
+        #expect(throws: CoreError.self) { try SafetensorsFile(data: data, path: "overflow") }
+    }
+
     @Test func encodingIsDeterministic() throws {
         let t = Tensor(shape: [3], repeating: 2)
         let one = try SafetensorsWriter.encode(["x": .float32(t), "y": .float32(t), "z": .float32(t)])
