@@ -20,6 +20,7 @@ extension BrowserTests {
                 <a href="folder/">folder</a> <a href="javascript:void(0)">script</a> <a href="http://127.0.0.1:9/">outside</a>
                 </body></html>
                 """,
+            "headings.html": "<!DOCTYPE html><html><head><title>headings</title></head><body><h1>one</h1><h1>two</h1></body></html>",
             "wide.html": "<!DOCTYPE html><html><head><title>wide</title></head><body><div style=\"width: 1000px\">wide</div></body></html>",
         ]
 
@@ -34,7 +35,7 @@ extension BrowserTests {
             return (fixture.checker(folder), folder)
         }
 
-        @Test func visitsReportConsoleErrorsPolicyViolationsOutsideRequestsAndDialogs() async throws {
+        @Test func visitsReportConsoleErrorsPolicyViolationsOutsideRequestsDialogsAndHeadings() async throws {
             let (checker, folder) = try brokenSite()
             try await checker.browser.setViewport(width: 1280, height: 900)
             #expect(try await checker.visit(folder.appendingPathComponent("sound.html")) == [])
@@ -47,6 +48,8 @@ extension BrowserTests {
             let dialog = try await checker.visit(folder.appendingPathComponent("dialog.html"))
             #expect(dialog.contains(PageProblem(kind: .dialog, page: "dialog.html", detail: "deliberate dialog")), "\(dialog)")
             #expect(try await checker.browser.alertText() == nil, "the checks dismiss the dialogs they find")
+            let headings = try await checker.visit(folder.appendingPathComponent("headings.html"))
+            #expect(headings == [PageProblem(kind: .headings, page: "headings.html", detail: "2 <h1> elements")])
         }
 
         @Test func linkChecksReportMissingFilesIdsFoldersAndOtherSchemes() async throws {

@@ -23,7 +23,7 @@ struct PageChecker: Sendable {
     }
 
     /// Loads `page` with fresh logs and reports its console errors and CSP violations, requests outside
-    /// `root` and dialogs (each dismissed so the session can go on).
+    /// `root`, dialogs (each dismissed so the session can go on) and, for HTML, a count of `<h1>` other than one.
     func visit(_ page: URL) async throws -> [PageProblem] {
         _ = try await browser.log("browser")
         _ = try await browser.log("performance")
@@ -45,6 +45,11 @@ struct PageChecker: Sendable {
         }
         for url in try await requestedURLs() where !isInside(url) {
             problems.append(PageProblem(kind: .outsideRequest, page: name(page), detail: url))
+        }
+        let headings = JSONValue.number(try await browser.execute(
+            "return document.contentType === 'text/html' ? document.querySelectorAll('h1').length : 1;"))
+        if headings != 1 {
+            problems.append(PageProblem(kind: .headings, page: name(page), detail: "\(Int(headings ?? 0)) <h1> elements"))
         }
         return problems
     }

@@ -11,6 +11,8 @@ struct PageProblem: CustomStringConvertible, Equatable, Sendable {
         case brokenLink
         /// The page scrolls sideways at the current window width.
         case overflow
+        /// An HTML page without exactly one `<h1>`.
+        case headings
     }
 
     let kind: Kind
