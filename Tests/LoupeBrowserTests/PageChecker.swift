@@ -1,8 +1,8 @@
 import Foundation
 
 /// The checks every page of a site must pass, run in a browser: what loading it logs and requests,
-/// dialogs left open, links and anchors, and sideways overflow. The same functions check the site and
-/// the deliberately broken pages of `CheckerSelfTests`.
+/// dialogs left open, the count of `<h1>`, links and anchors, and sideways overflow. The same functions
+/// check the sites and the deliberately broken pages of `CheckerSelfTests`.
 struct PageChecker: Sendable {
     let browser: BrowserSession
     /// The folder whose files pages may load and link to.
@@ -33,7 +33,9 @@ struct PageChecker: Sendable {
             // Reported below from the dialog itself.
         }
         var problems: [PageProblem] = []
-        while let text = try await browser.alertText() {
+        // A page may open dialog after dialog; ten are enough to report it.
+        for _ in 0..<10 {
+            guard let text = try await browser.alertText() else { break }
             problems.append(PageProblem(kind: .dialog, page: name(page), detail: text))
             try await browser.dismissAlert()
         }

@@ -3,7 +3,7 @@ import Testing
 
 extension BrowserTests {
     /// Every page kind of the demo site loads without console errors, CSP violations, dialogs or requests
-    /// outside the site folder, and every link and anchor on it resolves.
+    /// outside the site folder, with one `<h1>`; every link and anchor on it (and on the hostile site) resolves.
     @Suite struct PageHealth {
         @Test func theDemoHasEveryPageKind() throws {
             let fixture = try BrowserFixture.required()
@@ -22,8 +22,10 @@ extension BrowserTests {
 
         @Test func everyLinkAndAnchorResolves() async throws {
             let fixture = try BrowserFixture.required()
-            let problems = try await fixture.checker(fixture.demo.root).linkProblems(on: fixture.demo.all)
-            #expect(problems.isEmpty, "\(problems)")
+            for site in [fixture.demo, fixture.hostile] {
+                let problems = try await fixture.checker(site.root).linkProblems(on: site.all)
+                #expect(problems.isEmpty, "\(problems)")
+            }
         }
     }
 }
