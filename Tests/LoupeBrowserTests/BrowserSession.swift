@@ -38,6 +38,7 @@ final class BrowserSession: @unchecked Sendable {
         _ = try? await command("DELETE", "")
     }
 
+    /// Sends a command of this session (`/session/{id}/path`) and returns the reply's `value`.
     @discardableResult
     func command(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any {
         try await driver.send(method, "session/\(id)" + (path.isEmpty ? "" : "/" + path), body)

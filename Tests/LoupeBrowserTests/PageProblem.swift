@@ -1,5 +1,6 @@
 /// One problem the page checks found: its kind, the page (relative to the checked folder) and what names it.
 struct PageProblem: CustomStringConvertible, Equatable, Sendable {
+    /// What is wrong, one case per check.
     enum Kind: String, Sendable {
         /// A console error, a failed load or a Content Security Policy violation in the browser log.
         case consoleError
