@@ -2,9 +2,10 @@
 
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libcmark-dev pkg-config
+BROWSER_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench demo fuzz slurm-test clean
+.PHONY: deps build test browser-test bench demo fuzz slurm-test clean
 
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas libcmark; then \
@@ -24,6 +25,19 @@ demo: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The browser tests (LoupeBrowserTests): the demo and a hostile-corpus report, built by the release
+# `loupe`, opened over file:// in headless Chromium through chromedriver; screenshots land in docs/screenshots/.
+browser-test: deps
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "installing $(BROWSER_PACKAGES) with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	fi
+	$(SWIFT) build -c release --product loupe
+	$(SWIFT) build --build-tests
+	LOUPE_BROWSER_TESTS=1 LOUPE_BINARY="$(CURDIR)/.build/release/loupe" LOUPE_SCREENSHOTS="$(CURDIR)/docs/screenshots" \
+		$(SWIFT) test --skip-build --filter LoupeBrowserTests
 
 # The PyTorch peer figure is measured when Python with torch and transformers is available.
 bench: deps

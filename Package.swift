@@ -80,6 +80,8 @@ let package = Package(
             dependencies: ["LoupeReport", "LoupeFindings", "LoupeSite", "LoupeModel", "LoupeCore", "LoupeAnalysis", "LoupeChatStub"]
         ),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeReport", "LoupeModel", "LoupeCore"]),
+        // Opens built sites in headless Chromium over WebDriver; skipped unless LOUPE_BROWSER_TESTS is set (make browser-test).
+        .testTarget(name: "LoupeBrowserTests"),
     ],
     swiftLanguageModes: [.v5]
 )
