@@ -326,7 +326,7 @@ public enum SafetensorsWriter {
     public static func write(_ tensors: [String: SafetensorsValue], to url: URL, metadata: [String: String] = [:]) throws {
         let data = try encode(tensors, metadata: metadata)
         do {
-            try data.write(to: url, options: .atomic)
+            try AtomicFile.write(data, to: url)
         } catch {
             throw CoreError.unwritableFile(path: url.path, reason: SafetensorsFile.reason(error))
         }

@@ -32,6 +32,15 @@ try target.prepare(scratch, repository)
 let seeds = try target.seeds(repository)
 let file = scratch.appendingPathComponent(target.fileName)
 let lastInput = value("--last-input").map { URL(fileURLWithPath: $0) }
+/// Writes `data` to `url` with plain POSIX calls: Foundation's `Data.write` syncs the file to disk,
+/// which would cost more than most parses.
+func put(_ data: Data, at url: URL) throws {
+    let descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+    defer { close(descriptor) }
+    let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    guard written == data.count else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+}
 var mutator = Mutator(rng: SeededRandom(seed: seed))
 var picker = SeededRandom(seed: seed ^ 0x5EED)
 var (accepted, rejected) = (0, 0)
@@ -41,8 +50,8 @@ for run in 0..<runs {
     let other = seeds[picker.nextInt(below: seeds.count)]
     let input = run < seeds.count ? seeds[run] : mutator.mutate(base, other: other)
     let data = Data(input)
-    if let lastInput { try data.write(to: lastInput) }
-    try data.write(to: file)
+    if let lastInput { try put(data, at: lastInput) }
+    try put(data, at: file)
     do {
         try target.parse(file, scratch)
         accepted += 1

@@ -2,17 +2,23 @@ import Foundation
 import LoupeFindings
 
 /// First-pass statistics on disk, as a shard of a build leaves them for the merge: `<name>.json`
-/// (everything but the co-firing counts, by `JSONWriter`) and `<name>.cofiring` (the `[F, F]`
-/// counts as little-endian UInt32, 4·F² bytes), each written to a temporary file and renamed.
+/// (everything but the co-firing counts, by `JSONWriter`) and `<name>.cofiring` (the nonzero entries
+/// of the `[F, F]` counts, which are few (a sparse dictionary's features fire together rarely), in
+/// index order, 12 bytes each: the index `i·F + j` as a little-endian UInt64, then the count as a
+/// UInt32), each written to a temporary file and renamed.
 extension FirstPassStatistics {
     /// Writes the two files named `name` in `directory`.
     public func write(to directory: URL, name: String) throws {
         var bare = self
         bare.coFiring = []
-        let counts = coFiring.map(\.littleEndian).withUnsafeBytes { Data($0) }
+        var counts = Data()
+        for (index, count) in coFiring.enumerated() where count != 0 {
+            withUnsafeBytes(of: UInt64(index).littleEndian) { counts.append(contentsOf: $0) }
+            withUnsafeBytes(of: count.littleEndian) { counts.append(contentsOf: $0) }
+        }
         do {
-            try counts.write(to: Self.coFiringFile(directory, name), options: .atomic)
-            try JSONWriter.encode(bare).write(to: Self.statisticsFile(directory, name), options: .atomic)
+            try AtomicFile.write(counts, to: Self.coFiringFile(directory, name))
+            try AtomicFile.write(JSONWriter.encode(bare), to: Self.statisticsFile(directory, name))
         } catch {
             throw AtlasError.unreadableShard(path: Self.statisticsFile(directory, name).path, reason: "cannot be written: \(error)")
         }
@@ -29,14 +35,25 @@ extension FirstPassStatistics {
         }
         let countsURL = coFiringFile(directory, name)
         let f = statistics.featureCount
-        guard let counts = try? Data(contentsOf: countsURL), counts.count == 4 * f * f,
+        let unreadable = AtlasError.unreadableShard(
+            path: countsURL.path, reason: "is missing or does not hold \(f)×\(f) co-firing counts for the statistics beside it")
+        guard let counts = try? Data(contentsOf: countsURL), counts.count % 12 == 0,
               statistics.fireCounts.count == f, statistics.maxima.count == f, statistics.sumLow.count == f,
               statistics.sumHigh.count == f, statistics.strongest.count == 2 * f
-        else {
-            throw AtlasError.unreadableShard(
-                path: countsURL.path, reason: "is missing or does not hold \(f)×\(f) co-firing counts for the statistics beside it")
+        else { throw unreadable }
+        var dense = [UInt32](repeating: 0, count: f * f)
+        let complete = counts.withUnsafeBytes { raw -> Bool in
+            var previous = -1
+            for offset in stride(from: 0, to: raw.count, by: 12) {
+                let index = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                guard index < UInt64(dense.count), Int(index) > previous else { return false }
+                previous = Int(index)
+                dense[previous] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
+            }
+            return true
         }
-        statistics.coFiring = counts.withUnsafeBytes { raw in raw.bindMemory(to: UInt32.self).map { UInt32(littleEndian: $0) } }
+        guard complete else { throw unreadable }
+        statistics.coFiring = dense
         return statistics
     }
 
@@ -51,7 +68,7 @@ extension SecondPassStatistics {
     public func write(to directory: URL, name: String) throws {
         let url = directory.appendingPathComponent(name + ".json")
         do {
-            try JSONWriter.encode(self).write(to: url, options: .atomic)
+            try AtomicFile.write(JSONWriter.encode(self), to: url)
         } catch {
             throw AtlasError.unreadableShard(path: url.path, reason: "cannot be written: \(error)")
         }
