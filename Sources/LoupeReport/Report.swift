@@ -2,7 +2,7 @@ import Foundation
 import LoupeFindings
 import LoupeSite
 
-/// A report, from spec to site: the library behind `loupe build`.
+/// A report, from spec to site: the library behind `loupe build` and `loupe merge`.
 ///
 /// ```swift
 /// let spec = try ReportSpec.load(url: URL(fileURLWithPath: "Reports/demo/report.yaml"))
@@ -11,7 +11,8 @@ import LoupeSite
 /// ```
 ///
 /// `build` runs the named steps (`BuildStep`) in order, or returns the cached findings when every
-/// input is unchanged; `render` writes the static site from findings alone. Both throw `BuildError`.
+/// input is unchanged; `render` writes the static site from findings alone. A sharded build runs
+/// `buildShard` for every shard (twice: two rounds), then `merge`. All throw `BuildError`.
 public enum Report {
     /// The findings of `spec`: from `<report>/findings/` when a cached file's input fingerprint
     /// matches (unless `force`; the model is then not even loaded), else computed step by step and
