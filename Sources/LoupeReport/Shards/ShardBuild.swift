@@ -55,7 +55,7 @@ struct ShardBuild {
         let spec = context.spec
         let atlas = AtlasStep(context: context, inputs: inputs)
         let builder = AtlasBuilder(options: atlas.options)
-        let store = record.windows[0] < record.windows[1] ? try ActivationStore(directory: ShardRecord.storeDirectory(in: folder)) : nil
+        let store = record.hasWindows ? try ActivationStore(directory: ShardRecord.storeDirectory(in: folder)) : nil
         for (index, entry) in spec.hooks.enumerated() {
             let step = BuildStep.atlas(hook: entry.hook)
             try context.timed(step) {

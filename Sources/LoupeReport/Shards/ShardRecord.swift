@@ -22,6 +22,9 @@ struct ShardRecord: Codable, Equatable {
     /// Whether the second round is done: each hook's second pass over the shard, with every shard's maxima.
     var secondPass = false
 
+    /// Whether the shard holds any window (and so an activation store).
+    var hasWindows: Bool { windows[0] < windows[1] }
+
     static let formatName = "loupe-shard"
     static let fileName = "shard.json"
 

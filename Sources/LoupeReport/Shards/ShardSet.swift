@@ -50,7 +50,7 @@ struct ShardSet {
 
     /// The shards' activation stores read as one (shards without windows have none).
     func store() throws -> ActivationStore {
-        let parts = try shards.filter { $0.record.windows[0] < $0.record.windows[1] }.map {
+        let parts = try shards.filter { $0.record.hasWindows }.map {
             try ActivationStore(directory: ShardRecord.storeDirectory(in: $0.folder))
         }
         return try ActivationStore(union: parts, directory: directory)
@@ -96,7 +96,7 @@ struct ShardSet {
         for shard in shards {
             if shard.record.secondPass {
                 try merged.merge(SecondPassStatistics.read(from: shard.folder, name: ShardRecord.secondPassName(hook: hook)))
-            } else if shard.record.windows[0] < shard.record.windows[1] {
+            } else if shard.record.hasWindows {
                 let store = try ActivationStore(directory: ShardRecord.storeDirectory(in: shard.folder))
                 try merged.merge(builder.secondPass(store: store, first: first, encoder: encoder))
             }
