@@ -5,7 +5,8 @@ import Foundation
 enum BenchArguments {
     static let usage = """
         USAGE: loupe-bench [--quick] [--peer FILE] [--peer-train FILE] [--no-atlas] [--build] [--build-tokens N]
-                           [--build-features N] [--write-build-input DIR] [--circuits] [--preimage] [--decoder] [--llm] [--breakdown]
+                           [--build-features N] [--write-build-input DIR] [--circuits] [--preimage] [--decoder] [--llm] [--subspaces]
+                           [--subspace-site HOOK] [--breakdown]
 
         Throughput of Loupe's kernels and analyses on this machine, printed as lines and one JSON line.
 
@@ -25,14 +26,16 @@ enum BenchArguments {
           --decoder            Add inversion-decoder training and sampling.
           --llm                Add language-model explanations of 100 features against a stub endpoint
                                answering after 300 ms: requests, tokens, wall time, 16k-feature projection.
+          --subspaces          Add NDM subspace training on the demo model and its IOI causal check.
+          --subspace-site HOOK The demo model's hook point NDM is trained on (default blocks.1.hook_resid_post).
           --breakdown          Add the time of each kernel at the GPT-2-small shape.
           -h, --help           Show this help.
 
         """
 
     /// Flags without a value, flags followed by a file, and flags followed by a positive number.
-    static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--llm", "--breakdown"]
-    static let valued: Set<String> = ["--peer", "--peer-train", "--write-build-input"]
+    static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--llm", "--subspaces", "--breakdown"]
+    static let valued: Set<String> = ["--peer", "--peer-train", "--write-build-input", "--subspace-site"]
     static let numeric: Set<String> = ["--build-tokens", "--build-features"]
 
     /// Checks `arguments` (the program name first); exits on `--help` or an unknown argument.

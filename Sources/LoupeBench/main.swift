@@ -180,6 +180,22 @@ if arguments.contains("--circuits") {
     }
 }
 
+if arguments.contains("--subspaces") {
+    FileHandle.standardError.write("subspace benchmark…\n".data(using: .utf8)!)
+    var bench = SubspaceBenchmark()
+    if let flag = arguments.firstIndex(of: "--subspace-site") { bench.site = arguments[flag + 1] }
+    let r = try bench.run(demoModel: URL(fileURLWithPath: "Reports/demo/model"))
+    func f(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
+    print("subspaces (NDM), demo model at \(bench.site), 16,384 activations: store \(f(r.storeSeconds, 1)) s, training \(r.steps) steps \(f(r.trainingSeconds, 1)) s (median step \(f(r.stepSeconds * 1000, 1)) ms), final sizes \(r.sizes)")
+    print("  IOI causal check (NDM + 3 baselines) \(f(r.checkSeconds, 1)) s; Gini " + r.gini.map { "\($0.0) \(f($0.1))" }.joined(separator: ", "))
+    print("  NDM effects: " + r.effects.map { f($0) }.joined(separator: " "))
+    print("  nearest-neighbour search (256 × 4096 × \(r.sizes.reduce(0, +))): \(f(r.searchGflops, 1)) GFLOP/s, raw sgemm \(f(r.sgemmGflops, 1)) GFLOP/s (\(f(100 * r.searchGflops / r.sgemmGflops, 0)) %)")
+    figures["subspace_step_seconds"] = r.stepSeconds
+    figures["subspace_training_seconds"] = r.trainingSeconds
+    figures["subspace_search_sgemm_fraction"] = r.searchGflops / r.sgemmGflops
+    figures["subspace_ndm_gini"] = r.gini[0].1
+}
+
 if arguments.contains("--preimage") {
     FileHandle.standardError.write("preimage benchmark…\n".data(using: .utf8)!)
     let r = try PreimageBenchmark().run(model: model, demoModel: URL(fileURLWithPath: "Reports/demo/model"))

@@ -53,6 +53,12 @@ enum BLAS {
         cblas_sdot(Int32(n), x, 1, y, 1)
     }
 
+    /// Index of the first of `n` contiguous values with the smallest magnitude.
+    @inline(__always)
+    static func isamin(n: Int, x: UnsafePointer<Float>) -> Int {
+        Int(cblas_isamin(Int32(n), x, 1))
+    }
+
     /// Number of threads OpenBLAS uses.
     static var threadCount: Int { Int(openblas_get_num_threads()) }
 }

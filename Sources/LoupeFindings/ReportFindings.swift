@@ -10,7 +10,7 @@
 public struct ReportFindings: Codable, Sendable, Equatable {
     /// The version of this contract that `Report` and `SiteWriter` read and write. Saved findings of
     /// another version are recomputed, never reinterpreted.
-    public static let currentSchemaVersion = 6
+    public static let currentSchemaVersion = 7
 
     /// The contract version these findings were written with.
     public var schemaVersion: Int

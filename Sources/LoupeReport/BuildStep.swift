@@ -25,6 +25,8 @@ public enum BuildStep: Hashable, Sendable, CustomStringConvertible {
     case decoder
     /// The retrieved and decoded neighbourhoods of one site's queries.
     case neighbourhoods(site: String)
+    /// The NDM partition of one site, its neighbourhoods and causal checks.
+    case subspaces(site: String)
     /// Combining the partial results of a sharded build's shards.
     case merge
     /// Writing the site and its Markdown summary.
@@ -43,6 +45,7 @@ public enum BuildStep: Hashable, Sendable, CustomStringConvertible {
         case let .circuit(task): return "circuit(\(task))"
         case .decoder: return "decoder"
         case let .neighbourhoods(site): return "neighbourhoods(\(site))"
+        case let .subspaces(site): return "subspaces(\(site))"
         case .merge: return "merge"
         case .render: return "render"
         }

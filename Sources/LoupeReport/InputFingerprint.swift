@@ -116,6 +116,13 @@ struct InputFingerprint {
                 fingerprint.add("decoder")
                 try fingerprint.addFiles(at: neighbourhoods.decoderDirectory)
             }
+            for site in spec.subspaces?.sites ?? [] {
+                fingerprint.add("subspaces \(site.hook)")
+                try fingerprint.addFiles(at: site.path)
+            }
+            for task in spec.subspaces?.tasks ?? [] where FileManager.default.fileExists(atPath: task) {
+                try fingerprint.addFiles(at: URL(fileURLWithPath: task))
+            }
             return fingerprint.hex
         }
     }

@@ -4,7 +4,7 @@ import LoupeFindings
 
 /// The steps of a build after its inputs are checked: `corpus`, `store`, then per hook
 /// `dictionary(hook)`, `atlas(hook)` and `explain(hook)`, then `circuit(task)` per circuit task, then
-/// `decoder` and `neighbourhoods(site)` per site. The store and each atlas are kept as
+/// `decoder` and `neighbourhoods(site)` per site, then `subspaces(site)` per subspace site. The store and each atlas are kept as
 /// `BuildCheckpoints` until the findings are saved, so an interrupted build resumes from them.
 ///
 /// Given the finished shards of a sharded build (`loupe merge`), the store is theirs read as one,
@@ -78,11 +78,14 @@ struct ReportPipeline {
                 try NeighbourhoodStep(context: context, inputs: inputs).run(section, store: store, windows: corpus.windows, dictionaries: dictionaries)
             }
         }
+        let subspaces = try spec.subspaces.map { section in
+            try context.timed("subspaces") { try SubspaceStep(context: context, inputs: inputs).run(section, store: store, windows: corpus.windows) }
+        }
         let config = inputs.model.config
         let model = ModelSummary(
             path: context.relativePath(spec.model), layers: config.layers, width: config.width, heads: config.heads,
             vocabularySize: config.vocabularySize, contextLength: config.contextLength)
         return ReportFindings(name: spec.name, model: model, corpus: corpus.summary, dictionaries: dictionaries, circuits: circuits,
-            neighbourhoods: neighbourhoods)
+            neighbourhoods: neighbourhoods, subspaces: subspaces)
     }
 }

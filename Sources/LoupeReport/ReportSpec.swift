@@ -21,6 +21,7 @@ import Foundation
 /// llm: {batch_size: 10, max_fallback: 0.05}                                          # see LanguageModelSpec
 /// circuits: {tasks: [ioi, {task: docstring, ground_truth: circuits/docstring.json}]}   # see CircuitSpec
 /// neighbourhoods: {decoder: decoder, epsilon: 0.1, sites: [...]}                      # see NeighbourhoodSpec
+/// subspaces: {sites: [{hook: blocks.0.hook_resid_post, path: subspaces/resid0}]}       # see SubspaceSpec
 /// seed: 1
 /// ```
 ///
@@ -90,6 +91,8 @@ public struct ReportSpec: Equatable, Sendable {
     public var circuits: CircuitSpec?
     /// The decoded-neighbourhood analysis, when the spec has a `neighbourhoods:` section.
     public var neighbourhoods: NeighbourhoodSpec?
+    /// The subspace analysis, when the spec has a `subspaces:` section.
+    public var subspaces: SubspaceSpec?
     /// Seed of every random draw of the build (interval samples, explanation scoring, task pairs).
     public var seed: UInt64
     /// The most one build reads into memory (`limits:`).
@@ -105,7 +108,7 @@ public struct ReportSpec: Equatable, Sendable {
     /// Reads and validates a spec; every error is a `BuildError` of step `spec` naming the file and the key.
     public static func load(url: URL) throws -> ReportSpec {
         let spec = try SpecReader.load(url: url)
-        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "llm", "evaluation", "circuits", "neighbourhoods", "seed", "limits"])
+        try spec.rejectUnknownKeys(["title", "model", "corpus", "hooks", "atlas", "llm", "evaluation", "circuits", "neighbourhoods", "subspaces", "seed", "limits"])
         let base = url.deletingLastPathComponent()
         func path(_ reader: SpecReader, _ key: String) throws -> URL {
             let relative = try reader.string(key)
@@ -120,27 +123,7 @@ public struct ReportSpec: Equatable, Sendable {
 
         let corpusSection = try spec.section("corpus")
         try corpusSection.rejectUnknownKeys(["files", "toy_world", "context", "prepend_bos"])
-        let corpus: CorpusSource
-        if let files = corpusSection.mapping["files"] {
-            guard let list = files as? [Any], !list.isEmpty else {
-                throw corpusSection.invalid("files", "must be a non-empty list of paths")
-            }
-            corpus = .files(try list.enumerated().map { index, item in
-                guard let relative = item as? String else { throw corpusSection.invalid("files", "entry \(index + 1) is not a path") }
-                let resolved = URL(fileURLWithPath: relative, relativeTo: base).standardizedFileURL
-                guard FileManager.default.fileExists(atPath: resolved.path) else {
-                    throw corpusSection.invalid("files", "\(resolved.path) does not exist")
-                }
-                return resolved
-            })
-        } else if corpusSection.mapping["toy_world"] != nil {
-            let toy = try corpusSection.section("toy_world")
-            try toy.rejectUnknownKeys(["documents", "seed"])
-            corpus = .toyWorld(documents: try toy.integer("documents", range: 1...10_000_000),
-                               seed: UInt64(try toy.integer("seed", default: 0, range: 0...Int.max)))
-        } else {
-            throw corpusSection.invalid("files", "missing: give corpus.files or corpus.toy_world")
-        }
+        let corpus = try CorpusSource.read(corpusSection, base: base)
 
         guard let hookList = spec.mapping["hooks"] as? [Any], !hookList.isEmpty else {
             throw spec.invalid("hooks", "must be a non-empty list of hook entries")
@@ -178,6 +161,8 @@ public struct ReportSpec: Equatable, Sendable {
         let evaluation = try spec.section("evaluation")
         try evaluation.rejectUnknownKeys(["tokens"])
         let prependBos = try corpusSection.boolean("prepend_bos", default: true)
+        let seed = UInt64(try spec.integer("seed", default: 0, range: 0...Int.max))
+        let circuits = try spec.mapping["circuits"] == nil ? nil : CircuitSpec.read(try spec.section("circuits"), base: base)
         return ReportSpec(
             specURL: url.standardizedFileURL, name: name,
             title: try spec.string("title", default: name),
@@ -191,10 +176,38 @@ public struct ReportSpec: Equatable, Sendable {
             minimumFiringTokens: try atlas.integer("min_firing_tokens", default: 20, range: 1...Int.max),
             llm: try LanguageModelSpec.read(try spec.section("llm")),
             evaluationTokens: try evaluation.integer("tokens", default: 16384, range: 1...Int.max),
-            circuits: try spec.mapping["circuits"] == nil ? nil : CircuitSpec.read(try spec.section("circuits"), base: base),
+            circuits: circuits,
             neighbourhoods: try spec.mapping["neighbourhoods"] == nil
                 ? nil : NeighbourhoodSpec.read(try spec.section("neighbourhoods"), base: base, model: model, atlasHooks: hooks.map(\.hook)),
-            seed: UInt64(try spec.integer("seed", default: 0, range: 0...Int.max)),
+            subspaces: try spec.mapping["subspaces"] == nil ? nil : SubspaceSpec.read(
+                try spec.section("subspaces"), base: base, seed: seed, circuitTasks: circuits?.tasks.map(\.task) ?? []),
+            seed: seed,
             limits: try BuildLimits.read(try spec.section("limits")))
+    }
+}
+
+extension ReportSpec.CorpusSource {
+    /// Reads `corpus.files` or `corpus.toy_world` from a spec's `corpus:` section; paths are relative to `base`.
+    static func read(_ corpusSection: SpecReader, base: URL) throws -> ReportSpec.CorpusSource {
+        if let files = corpusSection.mapping["files"] {
+            guard let list = files as? [Any], !list.isEmpty else {
+                throw corpusSection.invalid("files", "must be a non-empty list of paths")
+            }
+            return .files(try list.enumerated().map { index, item in
+                guard let relative = item as? String else { throw corpusSection.invalid("files", "entry \(index + 1) is not a path") }
+                let resolved = URL(fileURLWithPath: relative, relativeTo: base).standardizedFileURL
+                guard FileManager.default.fileExists(atPath: resolved.path) else {
+                    throw corpusSection.invalid("files", "\(resolved.path) does not exist")
+                }
+                return resolved
+            })
+        } else if corpusSection.mapping["toy_world"] != nil {
+            let toy = try corpusSection.section("toy_world")
+            try toy.rejectUnknownKeys(["documents", "seed"])
+            return .toyWorld(documents: try toy.integer("documents", range: 1...10_000_000),
+                             seed: UInt64(try toy.integer("seed", default: 0, range: 0...Int.max)))
+        } else {
+            throw corpusSection.invalid("files", "missing: give corpus.files or corpus.toy_world")
+        }
     }
 }

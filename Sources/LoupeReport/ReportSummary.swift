@@ -62,6 +62,8 @@ public enum ReportSummary {
         if !circuits.isEmpty { lines.append(circuits) }
         let neighbourhoods = NeighbourhoodSummary.reportParagraph(findings: findings)
         if !neighbourhoods.isEmpty { lines.append(neighbourhoods) }
+        let subspaces = SubspaceSummary.reportParagraph(findings: findings)
+        if !subspaces.isEmpty { lines.append(subspaces) }
         return lines.joined(separator: "\n")
     }
 

@@ -26,6 +26,10 @@ public enum SiteStep: String, Sendable, Equatable, CaseIterable {
     case renderNeighbourhoodSites
     /// Rendering one page per neighbourhood query.
     case renderNeighbourhoodQueries
+    /// Rendering the subspaces' index and each site's partition page.
+    case renderSubspaceSites
+    /// Rendering one page per subspace.
+    case renderSubspacePages
     /// Renaming the finished site into place.
     case swapIntoPlace
 }

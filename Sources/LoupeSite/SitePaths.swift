@@ -17,6 +17,9 @@ import Foundation
 /// neighbourhoods/<slug>/index.html   a site's queries
 /// neighbourhoods/<slug>/<id>.html    one page per query: the query, what its ε-preimage shares,
 ///                                    retrieved corpus positions and decoded samples
+/// subspaces/index.html               the sites of learned subspaces (NDM)
+/// subspaces/<slug>/index.html        a site's partition, training and causal checks
+/// subspaces/<slug>/s<n>.html         one page per subspace: queries, neighbours, effects
 /// ```
 enum SitePaths {
     static let assets = "assets"
@@ -27,11 +30,12 @@ enum SitePaths {
     static let circuits = "circuits"
     static let circuitGraph = "graph.json"
     static let neighbourhoods = "neighbourhoods"
+    static let subspaces = "subspaces"
     /// A marker file: a folder holding it was written by Loupe and may be replaced by a new site.
     static let marker = ".loupe-site"
 
     /// Names at the site's top level that a dictionary id must not take.
-    static let reserved: Set<String> = [assets, index, summary, marker, circuits, neighbourhoods]
+    static let reserved: Set<String> = [assets, index, summary, marker, circuits, neighbourhoods, subspaces]
 
     /// Why `id` cannot name a folder of the site, or `nil` if it can.
     static func problem(withDictionaryID id: String) -> String? {
@@ -103,6 +107,19 @@ enum SitePaths {
     static func neighbourhoodFolderHref(slug: String) -> String {
         neighbourhoods + "/" + urlSegment(slug) + "/"
     }
+
+    /// Why `slug` cannot name a subspace site's folder (`subspaces/<slug>/`), or `nil` if it can.
+    static func problem(withSubspaceSiteSlug slug: String) -> String? {
+        problem(withFolderName: slug, naming: "subspace site slug")
+    }
+
+    /// Link from the site root to a subspace site's folder, ending in `/`.
+    static func subspaceFolderHref(slug: String) -> String {
+        subspaces + "/" + urlSegment(slug) + "/"
+    }
+
+    /// File name of a subspace's page (`s3.html`).
+    static func subspacePage(_ number: Int) -> String { "s\(number).html" }
 
     /// File name of a neighbourhood query's page (`q1.html`).
     static func queryPage(_ id: String) -> String { id + ".html" }

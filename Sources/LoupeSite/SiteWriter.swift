@@ -70,7 +70,7 @@ public struct SiteWriter {
     // MARK: - Checks before anything is written
 
     /// Ids, slugs and indices that name files and folders must be usable and unique: dictionary ids,
-    /// feature indices, circuit task slugs, neighbourhood site slugs and each site's query ids.
+    /// feature indices, circuit task slugs, neighbourhood site slugs and each site's query ids, subspace site slugs.
     static func checkFindings(_ findings: ReportFindings) throws {
         try checkNames(findings.dictionaries.map(\.id), problem: SitePaths.problem(withDictionaryID:), repeated: "two dictionaries have this id")
         for dictionary in findings.dictionaries {
@@ -89,6 +89,8 @@ public struct SiteWriter {
             try checkNames(site.queries.map(\.id), problem: SitePaths.problem(withQueryID:),
                            repeated: "two queries of neighbourhood site \"\(DisplayText.text(site.slug))\" have this id")
         }
+        try checkNames((findings.subspaces?.sites ?? []).map(\.slug), problem: SitePaths.problem(withSubspaceSiteSlug:),
+                       repeated: "two subspace sites have this slug")
     }
 
     /// Throws for the first of `names` that `problem` rejects or that repeats an earlier one.

@@ -9,7 +9,7 @@ enum ReportFixtures {
 
     /// The demo's spec with a toy-world corpus of `documents` documents (the demo itself reads 4000),
     /// `circuits` and `neighbourhoods` (YAML lines) in place of the demo's sections of those names (none when `nil`).
-    static func demoSpec(documents: Int, circuits: String? = nil, neighbourhoods: String? = nil) throws -> String {
+    static func demoSpec(documents: Int, circuits: String? = nil, neighbourhoods: String? = nil, subspaces: String? = nil) throws -> String {
         let spec = try String(contentsOf: demo.appendingPathComponent("report.yaml"), encoding: .utf8)
         let original = "toy_world: {documents: 4000, seed: 7}"
         precondition(spec.contains(original), "Reports/demo/report.yaml no longer reads 4000 toy-world documents")
@@ -17,6 +17,11 @@ enum ReportFixtures {
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         replaceSection("circuits", with: circuits, in: &lines)
         replaceSection("neighbourhoods", with: neighbourhoods, in: &lines)
+        if lines.contains("subspaces:") {
+            replaceSection("subspaces", with: subspaces, in: &lines)
+        } else if let subspaces {
+            lines.append(subspaces)
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -45,11 +45,16 @@ public enum SharedInformation {
         public var maximumStatements: Int
         /// A BOS id not counted in a sample's length when it leads the sample, or nil.
         public var bos: Int?
+        /// How the support names the two groups: `"29 of 31 inside ε; 4 of 33 outside"` by default.
+        public var insideName: String
+        public var outsideName: String
 
         public init(
             radius: Int = 4, minimumInsideShare: Double = 0.8, minimumGap: Double = 0.3, maximumStatements: Int = 5,
-            bos: Int? = nil
+            bos: Int? = nil, insideName: String = "inside ε", outsideName: String = "outside"
         ) {
+            self.insideName = insideName
+            self.outsideName = outsideName
             self.radius = radius
             self.minimumInsideShare = minimumInsideShare
             self.minimumGap = minimumGap
@@ -137,7 +142,7 @@ public enum SharedInformation {
         return candidates.prefix(max(options.maximumStatements, 0)).map { candidate in
             SharedStatement(
                 statement: sentence(candidate.property, candidate.value, display: display),
-                support: "\(candidate.inCount) of \(inTotal) inside ε; \(candidate.outCount) of \(outTotal) outside")
+                support: "\(candidate.inCount) of \(inTotal) \(options.insideName); \(candidate.outCount) of \(outTotal) \(options.outsideName)")
         }
     }
 

@@ -39,10 +39,10 @@ struct StoreStep {
         return evaluated.isEmpty ? nil : EvaluationSample.spread(over: windows, tokens: context.spec.evaluationTokens, hooks: evaluated)
     }
 
-    /// The hooks stored: the atlas hooks, then the neighbourhood sites' hooks, each once.
+    /// The hooks stored: the atlas hooks, then the neighbourhood sites' and the subspace sites' hooks, each once.
     static func hooks(_ spec: ReportSpec) -> [String] {
         var hooks: [String] = []
-        for hook in spec.hooks.map(\.hook) + (spec.neighbourhoods?.sites.map(\.hook) ?? []) where !hooks.contains(hook) {
+        for hook in spec.hooks.map(\.hook) + (spec.neighbourhoods?.sites.map(\.hook) ?? []) + (spec.subspaces?.sites.map(\.hook) ?? []) where !hooks.contains(hook) {
             hooks.append(hook)
         }
         return hooks

@@ -1,5 +1,5 @@
-/// A family of pages rendered from one section of the findings (the atlas, circuits and decoded
-/// neighbourhoods today; subspaces next): its page templates and the steps that write its pages.
+/// A family of pages rendered from one section of the findings (the atlas, circuits, decoded
+/// neighbourhoods, subspaces): its page templates and the steps that write its pages.
 protocol PageFamily {
     /// The page templates the family renders (`Templates/<name>.mustache`), checked when templates load.
     static var pageTemplates: [String] { get }
@@ -9,4 +9,4 @@ protocol PageFamily {
 }
 
 /// Every page family of a site, in the order their steps run.
-let pageFamilies: [any PageFamily.Type] = [AtlasPages.self, CircuitPages.self, NeighbourhoodPages.self]
+let pageFamilies: [any PageFamily.Type] = [AtlasPages.self, CircuitPages.self, NeighbourhoodPages.self, SubspacePages.self]

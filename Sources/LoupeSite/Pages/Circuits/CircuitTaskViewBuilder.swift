@@ -11,6 +11,7 @@ enum CircuitTaskViewBuilder {
         let taskName = DisplayText.text(task.task)
         let truthNodes = Set(task.groundTruth?.nodes ?? [])
         let graph = graph(facts)
+        let subspaces = subspaceLinks(task: task.task, findings: findings)
         return CircuitTaskPageView(
             page: PageChrome(
                 root: "../../", title: "Circuit: \(taskName) · \(name)", findings: findings,
@@ -44,8 +45,26 @@ enum CircuitTaskViewBuilder {
             },
             hasTruth: task.groundTruth != nil,
             summaryHref: SitePaths.summary,
-            graphJSONHref: SitePaths.circuitGraph
+            graphJSONHref: SitePaths.circuitGraph,
+            subspaceLinks: subspaces,
+            hasSubspaceLinks: !subspaces.isEmpty
         )
+    }
+
+    /// The subspaces whose NDM effect on `task` is large (`SubspaceViewBuilder.largeEffect`), largest first.
+    static func subspaceLinks(task: String, findings: ReportFindings) -> [SubspaceLinkView] {
+        var links: [(effect: Double, view: SubspaceLinkView)] = []
+        for site in findings.subspaces?.sites ?? [] {
+            guard let taskIndex = site.tasks.firstIndex(where: { $0.task == task }) else { continue }
+            for block in site.subspaces where abs(block.effects[taskIndex]) >= SubspaceViewBuilder.largeEffect {
+                let shared = block.queries.lazy.compactMap(\.shared.first).first
+                links.append((abs(block.effects[taskIndex]), SubspaceLinkView(
+                    linkHref: "../../" + SitePaths.subspaceFolderHref(slug: site.slug) + SitePaths.subspacePage(block.number),
+                    linkLabel: "s\(block.number)", linkHook: DisplayText.text(site.hook), linkSize: NumberText.integer(block.size),
+                    linkEffect: NumberText.fixed(block.effects[taskIndex], 3), linkShared: shared.map { DisplayText.text($0.statement) })))
+            }
+        }
+        return links.sorted { $0.effect > $1.effect }.map(\.view)
     }
 
     /// A node as a link to its page, or as text when it has none.

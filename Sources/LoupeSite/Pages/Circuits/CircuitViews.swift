@@ -110,6 +110,19 @@ struct CircuitTaskPageView: PageView {
     let hasTruth: Bool
     let summaryHref: String
     let graphJSONHref: String
+    /// Subspaces (NDM) with a large effect on this task, largest first.
+    let subspaceLinks: [SubspaceLinkView]
+    let hasSubspaceLinks: Bool
+}
+
+/// A subspace linked from a circuit task's page: where it is, its size and its effect on the task.
+struct SubspaceLinkView: PageView {
+    let linkHref: String
+    let linkLabel: String
+    let linkHook: String
+    let linkSize: String
+    let linkEffect: String
+    let linkShared: String?
 }
 
 /// One attention pattern on a node page.

@@ -16,6 +16,9 @@ struct IndexPageView: PageView {
     /// The neighbourhoods' index and a line about it, when the report has decoded neighbourhoods.
     let neighbourhoodsHref: String?
     let neighbourhoodsText: String?
+    /// The subspaces' index and a line about it, when the report has subspaces.
+    let subspacesHref: String?
+    let subspacesText: String?
 
     /// The index of `findings`, with the summary already rendered to HTML by cmark.
     init(findings: ReportFindings, summaryHTML: String) {
@@ -46,6 +49,11 @@ struct IndexPageView: PageView {
             let queries = n.sites.reduce(0) { $0 + $1.queries.count }
             return "\(NumberText.integer(queries)) \(queries == 1 ? "query" : "queries") at \(NumberText.integer(n.sites.count)) "
                 + "\(n.sites.count == 1 ? "site" : "sites") · \(NeighbourhoodText.context(n))"
+        }
+        subspacesHref = findings.subspaces.map { _ in SitePaths.subspaces + "/" + SitePaths.index }
+        subspacesText = findings.subspaces.map { s in
+            let count = s.sites.reduce(0) { $0 + $1.subspaces.count }
+            return "\(NumberText.integer(count)) subspaces at \(NumberText.integer(s.sites.count)) \(s.sites.count == 1 ? "site" : "sites")"
         }
         page = PageChrome(root: "", title: "\(name) · Loupe", findings: findings, crumbs: [CrumbView(crumbHref: nil, crumbLabel: name)])
         reportTitle = name
