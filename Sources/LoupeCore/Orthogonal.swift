@@ -11,33 +11,45 @@ public enum OrthogonalMatrix {
     public static func retract(_ matrix: Tensor) -> Tensor {
         precondition(matrix.rank == 2 && matrix.shape[0] == matrix.shape[1], "retract: a square matrix, got \(matrix.shape)")
         let d = matrix.shape[0]
-        // columns[j] is column j of the matrix.
-        var columns = (0..<d).map { j in (0..<d).map { i in Double(matrix.scalars[i * d + j]) } }
-        for j in 0..<d {
-            for _ in 0..<2 { subtractProjections(&columns[j], onto: columns[0..<j]) }
-            var norm = columns[j].reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm < 1e-12 {
-                for basis in 0..<d {
-                    var candidate = [Double](repeating: 0, count: d)
-                    candidate[basis] = 1
-                    for _ in 0..<2 { subtractProjections(&candidate, onto: columns[0..<j]) }
-                    let candidateNorm = candidate.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                    if candidateNorm > 0.5 { columns[j] = candidate; norm = candidateNorm; break }
+        // Row j of `columns` is column j of the matrix.
+        var columns = [Double](repeating: 0, count: d * d)
+        for i in 0..<d { for j in 0..<d { columns[j * d + i] = Double(matrix.scalars[i * d + j]) } }
+        columns.withUnsafeMutableBufferPointer { buffer in
+            let q = buffer.baseAddress!
+            for j in 0..<d {
+                let column = q + j * d
+                for _ in 0..<2 { subtractProjections(column, onto: q, count: j, size: d) }
+                var norm = squaredNorm(column, size: d).squareRoot()
+                if norm < 1e-12 {
+                    for basis in 0..<d {
+                        for i in 0..<d { column[i] = i == basis ? 1 : 0 }
+                        for _ in 0..<2 { subtractProjections(column, onto: q, count: j, size: d) }
+                        norm = squaredNorm(column, size: d).squareRoot()
+                        if norm > 0.5 { break }
+                    }
                 }
+                for i in 0..<d { column[i] /= norm }
             }
-            for i in 0..<d { columns[j][i] /= norm }
         }
         var result = Tensor(shape: [d, d])
-        for j in 0..<d { for i in 0..<d { result.scalars[i * d + j] = Float(columns[j][i]) } }
+        for j in 0..<d { for i in 0..<d { result.scalars[i * d + j] = Float(columns[j * d + i]) } }
         return result
     }
 
-    private static func subtractProjections(_ column: inout [Double], onto previous: ArraySlice<[Double]>) {
-        for basis in previous {
+    /// Subtracts from `column` its projections on the first `count` (orthonormal) rows of `basis`.
+    private static func subtractProjections(_ column: UnsafeMutablePointer<Double>, onto basis: UnsafePointer<Double>, count: Int, size d: Int) {
+        for b in 0..<count {
+            let vector = basis + b * d
             var dot = 0.0
-            for i in column.indices { dot += column[i] * basis[i] }
-            for i in column.indices { column[i] -= dot * basis[i] }
+            for i in 0..<d { dot += column[i] * vector[i] }
+            for i in 0..<d { column[i] -= dot * vector[i] }
         }
+    }
+
+    private static func squaredNorm(_ column: UnsafePointer<Double>, size d: Int) -> Double {
+        var sum = 0.0
+        for i in 0..<d { sum += column[i] * column[i] }
+        return sum
     }
 
     /// A random orthogonal `[d, d]` matrix, uniform over the orthogonal group (Haar): the Q factor

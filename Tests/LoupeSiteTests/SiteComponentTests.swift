@@ -211,10 +211,17 @@ struct SiteViewModelTests {
         let nbQuery = NeighbourhoodQueryViewBuilder.queryPage(1, site: neighbourhoods.sites[0], in: neighbourhoods, findings: findings)
         let nbHeadQuery = NeighbourhoodQueryViewBuilder.queryPage(0, site: neighbourhoods.sites[1], in: neighbourhoods, findings: findings)
         #expect(nbQuery.exampleHref != nil && nbQuery.prevQuery != nil && nbQuery.nextQuery != nil && nbHeadQuery.attentionNote != nil)
+        let subspaces = try #require(findings.subspaces)
+        let ssIndex = SubspaceViewBuilder.indexPage(subspaces, findings: findings)
+        let ssSite = SubspaceViewBuilder.sitePage(subspaces.sites[0], in: subspaces, findings: findings)
+        let ssFirst = SubspaceViewBuilder.subspacePage(0, site: subspaces.sites[0], in: subspaces, findings: findings)
+        let ssSecond = SubspaceViewBuilder.subspacePage(1, site: subspaces.sites[0], in: subspaces, findings: findings)
+        #expect(ssSecond.previousHref != nil && ssSecond.nextHref != nil && task.hasSubspaceLinks)
         var answered = Set<String>()
         for tree in [try MustacheTree.tree(page), try MustacheTree.tree(index), try MustacheTree.tree(table),
                      try MustacheTree.tree(task), try MustacheTree.tree(head), try MustacheTree.tree(nbIndex),
-                     try MustacheTree.tree(nbSite), try MustacheTree.tree(nbQuery), try MustacheTree.tree(nbHeadQuery)] {
+                     try MustacheTree.tree(nbSite), try MustacheTree.tree(nbQuery), try MustacheTree.tree(nbHeadQuery),
+                     try MustacheTree.tree(ssIndex), try MustacheTree.tree(ssSite), try MustacheTree.tree(ssFirst), try MustacheTree.tree(ssSecond)] {
             answered.formUnion(keys(tree))
         }
         let missing = try templateNames().subtracting(answered)

@@ -134,7 +134,8 @@ enum SiteFixtures {
             corpus: CorpusSummary(files: ["corpus/{{mustache}}.jsonl"], documents: 500, tokens: 64_000, contextLength: 64),
             dictionaries: [dictionary(id: "blocks.1.hook_resid_post-topk", features: features), hostileDictionary],
             circuits: CircuitFixtures.findings,
-            neighbourhoods: NeighbourhoodFixtures.findings
+            neighbourhoods: NeighbourhoodFixtures.findings,
+            subspaces: SubspaceFixtures.findings
         )
     }
 
