@@ -7,9 +7,10 @@ extension Tensor {
     /// `self` in Euclidean distance over that block's columns; ties go to the lower index.
     ///
     /// `self` `[N, W]`, `queries` `[B, W]` → per block `[B]` indices. Each block's squared distances
-    /// `‖q‖² + ‖c‖² − 2 q·c` are one `[B, w]·[w, N]` product added onto the norms, and each row's
-    /// smallest is found by OpenBLAS's `isamin` (the values are squared distances, so non-negative up
-    /// to rounding). Blocks are searched in parallel, one thread each.
+    /// `‖q‖² + ‖c‖² − 2 q·c` are `[B, w]·[w, N]` products added onto the norms, a tile of candidates at a
+    /// time so the distances stay in cache, and each row's smallest is found by OpenBLAS's `isamin`
+    /// (the values are squared distances, so non-negative up to rounding). Blocks are searched in
+    /// parallel, one thread each.
     public func nearestRows(to queries: Tensor, blocks: [Range<Int>]) -> [[Int]] {
         precondition(rank == 2 && queries.rank == 2 && queries.shape[1] == shape[1], "nearestRows: candidates \(shape), queries \(queries.shape)")
         let (n, width, b) = (shape[0], shape[1], queries.shape[0])
@@ -23,7 +24,7 @@ extension Tensor {
                 result.withUnsafeMutableBufferPointer { found in
                     let found = found.baseAddress!
                     BLAS.parallelProducts(count: blocks.count) { range in
-                        var distances = [Float](repeating: 0, count: b * n)
+                        var distances = [Float](repeating: 0, count: b * min(n, Self.tileColumns(queries: b)))
                         for block in range {
                             found[block] = Self.nearest(
                                 candidates: candidates.baseAddress!, n: n, queries: query.baseAddress!, b: b, width: width,
@@ -36,7 +37,12 @@ extension Tensor {
         return result
     }
 
-    /// One block's search (see `nearestRows(to:blocks:)`); `distances` is `[B·N]` scratch.
+    /// Candidate columns per tile of one block's search: a tile of `[B, tile]` distances stays in cache.
+    static func tileColumns(queries b: Int) -> Int { max(64, (1 << 17) / max(1, b)) }
+
+    /// One block's search (see `nearestRows(to:blocks:)`), over tiles of candidates; `distances` is
+    /// `[B · tile]` scratch. A row's best so far is replaced only by a strictly smaller distance, so
+    /// ties keep the lower index.
     private static func nearest(
         candidates: UnsafePointer<Float>, n: Int, queries: UnsafePointer<Float>, b: Int, width: Int, columns: Range<Int>,
         distances: inout [Float]
@@ -45,19 +51,31 @@ extension Tensor {
         let candidateBase = candidates + columns.lowerBound, queryBase = queries + columns.lowerBound
         let candidateNorms = (0..<n).map { BLAS.sdot(n: used, x: candidateBase + $0 * width, y: candidateBase + $0 * width) }
         let queryNorms = (0..<b).map { BLAS.sdot(n: used, x: queryBase + $0 * width, y: queryBase + $0 * width) }
-        return distances.withUnsafeMutableBufferPointer { buffer in
+        var best = [Int](repeating: 0, count: b)
+        var bestValue = [Float](repeating: .infinity, count: b)
+        let tile = tileColumns(queries: b)
+        distances.withUnsafeMutableBufferPointer { buffer in
             let out = buffer.baseAddress!
             candidateNorms.withUnsafeBufferPointer { norms in
-                for row in 0..<b {
-                    let base = out + row * n, offset = queryNorms[row]
-                    for column in 0..<n { base[column] = norms[column] + offset }
+                for start in stride(from: 0, to: n, by: tile) {
+                    let count = min(tile, n - start)
+                    for row in 0..<b {
+                        let base = out + row * count, offset = queryNorms[row]
+                        let tileNorms = norms.baseAddress! + start
+                        for column in 0..<count { base[column] = tileNorms[column] + offset }
+                    }
+                    BLAS.sgemm(
+                        transposeA: false, transposeB: true, m: b, n: count, k: used, alpha: -2,
+                        a: queryBase, lda: width, b: candidateBase + start * width, ldb: width, beta: 1, c: out, ldc: count)
+                    for row in 0..<b {
+                        let index = BLAS.isamin(n: count, x: out + row * count)
+                        let value = abs(out[row * count + index])
+                        if value < bestValue[row] { bestValue[row] = value; best[row] = start + index }
+                    }
                 }
             }
-            BLAS.sgemm(
-                transposeA: false, transposeB: true, m: b, n: n, k: used, alpha: -2,
-                a: queryBase, lda: width, b: candidateBase, ldb: width, beta: 1, c: out, ldc: n)
-            return (0..<b).map { BLAS.isamin(n: n, x: out + $0 * n) }
         }
+        return best
     }
 
     /// `selfᵀ · other`: `self` `[R, I]`, `other` `[R, O]` → `[I, O]`.
