@@ -16,6 +16,9 @@ import LoupeToyWorld
 struct SubspaceBenchmark {
     var site = "blocks.1.hook_resid_post"
 
+    /// The demo report's NDM settings.
+    static let demoSettings = NDMSettings(blockSize: 8, threshold: 0.04, steps: 2000, mergeEvery: 500, seed: 1)
+
     struct Result {
         var storeSeconds: Double
         var trainingSeconds: Double
@@ -42,13 +45,7 @@ struct SubspaceBenchmark {
         var store: ActivationStore?
         let storeSeconds = try seconds { store = try ActivationStore.build(model: model, windows: windows, hooks: [site], directory: scratch) }
         let sample = try SubspaceSample.draw(store: store!, hook: site, rows: 16_384, seed: 1)
-        var settings = NDMSettings(seed: 1)
-        let env = ProcessInfo.processInfo.environment
-        if let v = env["X_STEPS"] { settings.steps = Int(v)! }
-        if let v = env["X_EVERY"] { settings.mergeEvery = Int(v)! }
-        if let v = env["X_THR"] { settings.threshold = Double(v)! }
-        if let v = env["X_BLOCK"] { settings.blockSize = Int(v)! }
-        if let v = env["X_LR"] { settings.learningRate = Float(v)! }
+        let settings = Self.demoSettings
         var trainer = try NDMTrainer(site: site, activations: sample.activations, settings: settings)
         var stepTimes: [Double] = []
         let trainingSeconds = seconds {
@@ -65,7 +62,7 @@ struct SubspaceBenchmark {
         let checkSeconds = try seconds {
             var pairRng = SeededRandom(seed: 1)
             let pairs = ToyWorld().task(named: "ioi")!.examples(count: 64, rng: &pairRng)
-            let patching = try SubspacePatching(model: model, site: site, pairs: pairs, position: env["X_POS"].map { Int($0)! })
+            let patching = try SubspacePatching(model: model, site: site, pairs: pairs)
             let partition = trainer.partition
             effects = try patching.effects(rotation: trainer.rotation, partition: partition)
             gini.append(("ndm", SubspacePatching.gini(effects)))

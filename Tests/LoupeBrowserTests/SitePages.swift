@@ -1,7 +1,7 @@
 import Foundation
 
 /// The pages of a built site by kind, found in its folder: every page of the few-of-a-kind pages, and the
-/// first and last of the many (feature, circuit node and query pages) in each folder.
+/// first and last of the many (feature, circuit node, query and subspace pages) in each folder.
 struct SitePages: Sendable {
     /// A kind of page, named as its screenshot is (`table` → `table.png`).
     enum Kind: String, CaseIterable, Sendable {
@@ -10,6 +10,9 @@ struct SitePages: Sendable {
         case neighbourhoods
         case neighbourhoodSite = "neighbourhood-site"
         case neighbourhoodQuery = "neighbourhood-query"
+        case subspaces
+        case subspaceSite = "subspace-site"
+        case subspace
     }
 
     let root: URL
@@ -24,10 +27,13 @@ struct SitePages: Sendable {
                 .sorted { Int($0.deletingPathExtension().lastPathComponent) ?? 0 < Int($1.deletingPathExtension().lastPathComponent) ?? 0 }
             pages[.feature, default: []] += Self.ends(features)
         }
-        for (folder, kind, leaf) in [("circuits", Kind.circuit, Kind.circuitNode), ("neighbourhoods", .neighbourhoodSite, .neighbourhoodQuery)] {
+        for (folder, kind, leaf) in [
+            ("circuits", Kind.circuit, Kind.circuitNode), ("neighbourhoods", .neighbourhoodSite, .neighbourhoodQuery), ("subspaces", .subspaceSite, .subspace),
+        ] {
             let parent = root.appendingPathComponent(folder)
             guard Self.exists(parent) else { continue }
             if kind == .neighbourhoodSite { pages[.neighbourhoods] = [parent.appendingPathComponent("index.html")] }
+            if kind == .subspaceSite { pages[.subspaces] = [parent.appendingPathComponent("index.html")] }
             for site in try Self.folders(in: parent) {
                 pages[kind, default: []].append(site.appendingPathComponent("index.html"))
                 pages[leaf, default: []] += Self.ends(try Self.htmlFiles(in: site).filter { $0.lastPathComponent != "index.html" })

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The reports the browser tests open, built by the `loupe` command line in a temporary folder: the
-/// demo (atlas, circuits and decoded neighbourhoods) and a small report over a hostile corpus.
+/// demo (atlas, circuits, decoded neighbourhoods and subspaces) and a small report over a hostile corpus.
 enum TestReports {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -59,6 +59,13 @@ enum TestReports {
               - hook: blocks.1.hook_resid_post
                 dictionary: {train: topk, width: 24, k: 3, steps: 20, seed: 2, path: dictionary}
             atlas: {top_examples: 20, intervals: 3, interval_examples: 2, min_firing_tokens: 3, explain: true}
+            subspaces:
+              sites:
+                - {hook: blocks.1.hook_resid_post, path: subspaces/resid1, block_size: 8, steps: 20, merge_every: 10, samples: 300, batch_size: 32, buffer_size: 128}
+              tasks: []
+              queries: 2
+              neighbours: 5
+              similarity: 0.5
             seed: 3
             """
         try Data(spec.utf8).write(to: report.appendingPathComponent("report.yaml"))

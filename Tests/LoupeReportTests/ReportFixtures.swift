@@ -8,7 +8,8 @@ enum ReportFixtures {
     static let demo = repository.appendingPathComponent("Reports/demo")
 
     /// The demo's spec with a toy-world corpus of `documents` documents (the demo itself reads 4000),
-    /// `circuits` and `neighbourhoods` (YAML lines) in place of the demo's sections of those names (none when `nil`).
+    /// `circuits`, `neighbourhoods` and `subspaces` (YAML lines) in place of the demo's sections of those names
+    /// (none when `nil`).
     static func demoSpec(documents: Int, circuits: String? = nil, neighbourhoods: String? = nil, subspaces: String? = nil) throws -> String {
         let spec = try String(contentsOf: demo.appendingPathComponent("report.yaml"), encoding: .utf8)
         let original = "toy_world: {documents: 4000, seed: 7}"
@@ -17,11 +18,7 @@ enum ReportFixtures {
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         replaceSection("circuits", with: circuits, in: &lines)
         replaceSection("neighbourhoods", with: neighbourhoods, in: &lines)
-        if lines.contains("subspaces:") {
-            replaceSection("subspaces", with: subspaces, in: &lines)
-        } else if let subspaces {
-            lines.append(subspaces)
-        }
+        replaceSection("subspaces", with: subspaces, in: &lines)
         return lines.joined(separator: "\n")
     }
 

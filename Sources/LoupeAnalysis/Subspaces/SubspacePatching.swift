@@ -3,7 +3,7 @@ import LoupeModel
 import LoupeToyWorld
 
 /// The effect of each subspace on a task: one subspace at a time, the site's activation on the clean
-/// prompt gets that subspace's component from the corrupted prompt, at every position (or at one),
+/// prompt gets that subspace's component from the corrupted prompt, at every position,
 /// `h' = h_clean + (h_corrupted − h_clean) R_s R_sᵀ`, everything downstream recomputed.
 ///
 /// The effect of subspace `s` is the share of the clean–corrupted metric gap it closes,
@@ -15,8 +15,6 @@ public struct SubspacePatching {
     public let model: GPT2Model
     /// The hook point: any hook with one row per token (`[B, T, …]`, rows of `d` values).
     public let site: String
-    /// The one position patched (negative: from the end of the prompt), or nil for every position.
-    public let position: Int?
 
     private var batches: [CircuitBatch] = []
     /// Per batch: the clean and the corrupted activation at the site, `[B, T, …]`.
@@ -28,16 +26,12 @@ public struct SubspacePatching {
     private static let final = "ln_final.hook_normalized"
 
     /// Runs the clean and corrupted prompts of `pairs` once, caching the site.
-    public init(model: GPT2Model, site: String, pairs: [TaskExample], position: Int? = nil) throws {
+    public init(model: GPT2Model, site: String, pairs: [TaskExample]) throws {
         guard !pairs.isEmpty else { throw SubspaceError.invalidInput(reason: "the task has no prompt pair") }
         guard HookPoint(site) != nil else { throw SubspaceError.invalidInput(reason: "'\(site)' is not a hook point of the model") }
         self.model = model
         self.site = site
-        self.position = position
         pairCount = pairs.count
-        if let position, let short = pairs.first(where: { position >= $0.clean.count || position < -$0.clean.count }) {
-            throw SubspaceError.invalidInput(reason: "position \(position) is outside a prompt of \(short.clean.count) tokens")
-        }
         batches = try CircuitBatching.batches(pairs, model: model) { _ in 64 }
         for batch in batches {
             let cleanRun = try model.forward(batch.clean, ForwardRequest(cache: [site, Self.final], computeLogits: false))
@@ -75,11 +69,7 @@ public struct SubspacePatching {
                 let shape = clean[index].shape
                 let rows = shape[0] * shape[1]
                 var difference = try Tensor(shape: [rows, d], scalars: corrupted[index].scalars)
-                let length = shape[1]
-                for row in 0..<rows {
-                    let kept = position.map { row % length == ($0 < 0 ? length + $0 : $0) } ?? true
-                    for c in 0..<d { difference.scalars[row * d + c] = kept ? difference.scalars[row * d + c] - clean[index].scalars[row * d + c] : 0 }
-                }
+                for i in 0..<difference.count { difference.scalars[i] -= clean[index].scalars[i] }
                 let component = try difference.matmul(basis).matmulTransposed(basis)
                 var patched = clean[index]
                 for i in 0..<patched.count { patched.scalars[i] += component.scalars[i] }
