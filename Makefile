@@ -50,7 +50,7 @@ bench: deps
 		echo "measuring PyTorch training with Tools/bench_torch_train.py"; \
 		python3 Tools/bench_torch_train.py > .build/bench_torch_train.json 2>/dev/null && peer="$$peer --peer-train .build/bench_torch_train.json"; \
 	fi; \
-	.build/release/loupe-bench --breakdown --build --circuits --preimage --decoder --llm $$peer
+	.build/release/loupe-bench --breakdown --build --circuits --preimage --decoder --llm --subspaces $$peer
 
 # A longer fuzzing campaign than the tests' 1,500 cases: RUNS seeded mutations for every parser of user
 # files (docs/RELIABILITY.md). A crash stops the campaign; the input is in .build/fuzz-last-TARGET.

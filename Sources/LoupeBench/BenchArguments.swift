@@ -27,7 +27,7 @@ enum BenchArguments {
           --llm                Add language-model explanations of 100 features against a stub endpoint
                                answering after 300 ms: requests, tokens, wall time, 16k-feature projection.
           --subspaces          Add NDM subspace training on the demo model and its IOI causal check.
-          --subspace-site HOOK The demo model's hook point NDM is trained on (default blocks.1.hook_resid_post).
+          --subspace-site HOOK The demo model's hook point NDM is trained on (default blocks.0.hook_resid_post).
           --breakdown          Add the time of each kernel at the GPT-2-small shape.
           -h, --help           Show this help.
 
