@@ -1,6 +1,7 @@
 import Foundation
 import LoupeAnalysis
 import LoupeCore
+import LoupeFindings
 import LoupeModel
 
 /// Trains the inversion decoder a `DecoderTrainingSpec` describes and writes it: `config.json`
@@ -48,22 +49,13 @@ public enum DecoderTraining {
 
     /// The decoder's files, staged beside `output` and swapped in.
     static func write(_ decoder: InversionDecoder, log: String, to output: URL) throws {
-        let manager = FileManager.default
-        let staging = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).staging-\(UUID().uuidString)")
-        defer { try? manager.removeItem(at: staging) }
-        try decoder.save(to: staging)
         do {
-            try Data(log.utf8).write(to: staging.appendingPathComponent(DecoderFiles.log), options: .atomic)
-            if manager.fileExists(atPath: output.path) {
-                let old = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).old-\(UUID().uuidString)")
-                try manager.moveItem(at: output, to: old)
-                try manager.moveItem(at: staging, to: output)
-                try? manager.removeItem(at: old)
-            } else {
-                try manager.moveItem(at: staging, to: output)
+            try StagedFolder.replace(output) { staging in
+                try decoder.save(to: staging)
+                try Data(log.utf8).write(to: staging.appendingPathComponent(DecoderFiles.log), options: .atomic)
             }
-        } catch {
-            throw BuildError(step: .spec, path: output.path, reason: "cannot write the decoder: \((error as NSError).localizedDescription)")
+        } catch let error as CocoaError {
+            throw BuildError(step: .spec, path: output.path, reason: "cannot write the decoder: \(error.localizedDescription)")
         }
     }
 }

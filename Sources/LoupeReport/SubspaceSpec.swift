@@ -53,24 +53,31 @@ public struct SubspaceSpec: Equatable, Sendable {
             guard paths.insert(path).inserted else { throw entry.invalid("path", "another site already uses \(path.path)") }
             return Site(hook: try entry.string("hook"), path: path, training: try SubspaceTrainingSettings.read(entry, seed: seed))
         }
-        var tasks = circuitTasks
-        if let given = section.mapping["tasks"] {
-            guard let names = given as? [String] else { throw section.invalid("tasks", "must be a list of toy task names or task files") }
-            let toyNames = CircuitTask.toyTaskNames
-            tasks = try names.map { name in
-                if toyNames.contains(name) { return name }
-                let url = URL(fileURLWithPath: name, relativeTo: base).standardizedFileURL
-                guard FileManager.default.fileExists(atPath: url.path) else {
-                    throw section.invalid("tasks", "'\(name)' is neither a toy task (\(toyNames.joined(separator: ", "))) nor an existing file")
-                }
-                return url.path
-            }
-        }
+        let tasks = try section.mapping["tasks"] == nil ? circuitTasks : tasks(section, base: base)
         return SubspaceSpec(
             sites: sites, tasks: tasks, examples: try section.integer("examples", default: 64, range: 1...100_000),
             queries: try section.integer("queries", default: 3, range: 1...100),
             neighbours: try section.integer("neighbours", default: 20, range: 1...1000),
             similarity: try section.number("similarity", default: 0.85, range: -1...1))
+    }
+}
+
+extension SubspaceSpec {
+    /// The `tasks` list of `reader`: toy task names kept, others resolved as files relative to `base`
+    /// (absolute paths), each checked to exist.
+    static func tasks(_ reader: SpecReader, base: URL) throws -> [String] {
+        guard let names = reader.mapping["tasks"] as? [String] else {
+            throw reader.invalid("tasks", "must be a list of toy task names or task files")
+        }
+        let toyNames = CircuitTask.toyTaskNames
+        return try names.map { name in
+            if toyNames.contains(name) { return name }
+            let url = URL(fileURLWithPath: name, relativeTo: base).standardizedFileURL
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw reader.invalid("tasks", "'\(name)' is neither a toy task (\(toyNames.joined(separator: ", "))) nor an existing file")
+            }
+            return url.path
+        }
     }
 }
 

@@ -40,23 +40,12 @@ public struct SubspaceTrainingSpec: Equatable, Sendable {
         try corpusSection.rejectUnknownKeys(["files", "toy_world", "context", "prepend_bos"])
         let site = try spec.string("site")
         let output = URL(fileURLWithPath: try spec.string("output", default: "subspaces/" + site), relativeTo: base).standardizedFileURL
-        var tasks: [String] = []
-        if let given = spec.mapping["tasks"] {
-            guard let names = given as? [String] else { throw spec.invalid("tasks", "must be a list of toy task names or task files") }
-            tasks = try names.map { name in
-                if CircuitTask.toyTaskNames.contains(name) { return name }
-                let url = URL(fileURLWithPath: name, relativeTo: base).standardizedFileURL
-                guard FileManager.default.fileExists(atPath: url.path) else {
-                    throw spec.invalid("tasks", "'\(name)' is neither a toy task (\(CircuitTask.toyTaskNames.joined(separator: ", "))) nor an existing file")
-                }
-                return url.path
-            }
-        }
         return SubspaceTrainingSpec(
             path: url.path, model: model, corpus: try ReportSpec.CorpusSource.read(corpusSection, base: base),
             contextLength: try corpusSection.integer("context", default: 64, range: 2...8192),
             prependBOS: try corpusSection.boolean("prepend_bos", default: true), site: site, output: output,
-            training: try SubspaceTrainingSettings.read(spec, seed: 0), tasks: tasks,
+            training: try SubspaceTrainingSettings.read(spec, seed: 0),
+            tasks: spec.mapping["tasks"] == nil ? [] : try SubspaceSpec.tasks(spec, base: base),
             examples: try spec.integer("examples", default: 64, range: 1...100_000))
     }
 }

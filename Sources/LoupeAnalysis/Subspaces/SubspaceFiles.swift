@@ -62,23 +62,13 @@ public struct SubspaceFiles: Sendable {
 
     /// Writes the files into a staging folder beside `directory`, then swaps it in; `log` is the CSV.
     public func save(to directory: URL, log: String) throws {
-        let manager = FileManager.default
-        let parent = directory.deletingLastPathComponent()
-        let staging = parent.appendingPathComponent(".\(directory.lastPathComponent).staging-\(UUID().uuidString)")
-        defer { try? manager.removeItem(at: staging) }
         do {
-            try manager.createDirectory(at: staging, withIntermediateDirectories: true)
-            try SafetensorsWriter.write(["rotation": .float32(rotation)], to: staging.appendingPathComponent(Self.rotation))
-            try AtomicFile.write(Data(log.utf8), to: staging.appendingPathComponent(Self.log))
-            try AtomicFile.write(JSONWriter.encode(record, layout: .pretty), to: staging.appendingPathComponent(Self.merging))
-            try AtomicFile.write(JSONWriter.encode(partition, layout: .pretty), to: staging.appendingPathComponent(Self.partition))
-            if manager.fileExists(atPath: directory.path) {
-                let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(UUID().uuidString)")
-                try manager.moveItem(at: directory, to: old)
-                try manager.moveItem(at: staging, to: directory)
-                try? manager.removeItem(at: old)
-            } else {
-                try manager.moveItem(at: staging, to: directory)
+            try StagedFolder.replace(directory) { staging in
+                try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+                try SafetensorsWriter.write(["rotation": .float32(rotation)], to: staging.appendingPathComponent(Self.rotation))
+                try AtomicFile.write(Data(log.utf8), to: staging.appendingPathComponent(Self.log))
+                try AtomicFile.write(JSONWriter.encode(record, layout: .pretty), to: staging.appendingPathComponent(Self.merging))
+                try AtomicFile.write(JSONWriter.encode(partition, layout: .pretty), to: staging.appendingPathComponent(Self.partition))
             }
         } catch {
             throw SubspaceError.invalidFile(path: directory.path, reason: "cannot write the partition: \((error as NSError).localizedDescription)")
