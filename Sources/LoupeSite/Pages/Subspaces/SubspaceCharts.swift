@@ -47,7 +47,8 @@ enum SubspaceCharts {
         out += "<path class=\"axis\" d=\"M\(n(left)) \(n(top))V\(n(top + plotHeight))M\(n(left)) \(n(y(0)))H\(n(width - right))\"/>"
         out += "<text x=\"\(n(left - 5))\" y=\"\(n(y(1) + 3))\" text-anchor=\"end\">1</text>"
         out += "<text x=\"\(n(left - 5))\" y=\"\(n(y(0) + 3))\" text-anchor=\"end\">0</text>"
-        if lower < 0 { out += "<text x=\"\(n(left - 5))\" y=\"\(n(y(lower) + 3))\" text-anchor=\"end\">\(DisplayText.escapeHTML(NumberText.significant(lower)))</text>" }
+        // The lower end is labelled when it is far enough below 0 for the two labels not to meet.
+        if lower <= -0.1 { out += "<text x=\"\(n(left - 5))\" y=\"\(n(y(lower) + 3))\" text-anchor=\"end\">\(DisplayText.escapeHTML(NumberText.fixed(lower, 2)))</text>" }
         if upper > 1 { out += "<text x=\"\(n(left - 5))\" y=\"\(n(y(upper) + 8))\" text-anchor=\"end\">\(DisplayText.escapeHTML(NumberText.significant(upper)))</text>" }
         let labelEvery = max(1, Int((24 / step).rounded(.up)))
         for index in stride(from: 0, to: effects.count, by: labelEvery) {
