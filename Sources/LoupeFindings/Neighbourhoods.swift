@@ -50,6 +50,16 @@ public struct LossPoint: Codable, Sendable, Equatable {
         self.step = step
         self.loss = loss
     }
+
+    /// A loss curve of one value per step, averaged over at most `points` buckets of consecutive
+    /// steps; each point is at its bucket's last step.
+    public static func curve(_ losses: [Double], points: Int) -> [LossPoint] {
+        let buckets = min(points, losses.count)
+        return (0..<buckets).map { bucket in
+            let range = (bucket * losses.count / buckets)..<((bucket + 1) * losses.count / buckets)
+            return LossPoint(step: range.upperBound, loss: losses[range].reduce(0, +) / Double(range.count))
+        }
+    }
 }
 
 /// The neighbourhoods of one site: a hook, optionally one head of it.

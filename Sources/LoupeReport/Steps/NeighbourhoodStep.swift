@@ -186,11 +186,7 @@ struct NeighbourhoodStep {
         guard let fit = decoder.config.fit else {
             throw BuildError(step: .decoder, path: directory.appendingPathComponent(ModelFiles.config).path, reason: "the decoder has no training record")
         }
-        let buckets = min(Self.curvePoints, losses.count)
-        let curve = (0..<buckets).map { bucket -> LossPoint in
-            let range = (bucket * losses.count / buckets)..<((bucket + 1) * losses.count / buckets)
-            return LossPoint(step: range.upperBound, loss: losses[range].reduce(0, +) / Double(range.count))
-        }
+        let curve = LossPoint.curve(losses, points: Self.curvePoints)
         return DecoderSummary(
             path: context.relativePath(directory), steps: fit.steps, examples: fit.examples, lossCurve: curve, heldOutLoss: fit.heldOutLoss)
     }

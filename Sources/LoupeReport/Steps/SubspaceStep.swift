@@ -77,7 +77,7 @@ struct SubspaceStep {
             slug: slug, hook: site.hook, width: width, path: context.relativePath(site.path),
             training: SubspaceTrainingSummary(
                 samples: record.samples, blockSize: record.blockSize, threshold: record.threshold, steps: record.steps,
-                converged: record.converged, lossCurve: Self.curve(files.losses),
+                converged: record.converged, lossCurve: LossPoint.curve(files.losses, points: Self.curvePoints),
                 rounds: record.rounds.map {
                     SubspaceMergeRound(
                         step: $0.step, sizesBefore: $0.sizesBefore, sizesAfter: $0.sizesAfter, largestNormalised: $0.largestNormalised,
@@ -135,15 +135,6 @@ struct SubspaceStep {
         }
         let total = columnVariance.reduce(0, +)
         return blocks.map { block in total > 0 ? block.reduce(0) { $0 + columnVariance[$1] } / total : 0 }
-    }
-
-    /// The loss averaged over at most `curvePoints` buckets of consecutive steps.
-    static func curve(_ losses: [Double]) -> [LossPoint] {
-        let buckets = min(curvePoints, losses.count)
-        return (0..<buckets).map { bucket in
-            let range = (bucket * losses.count / buckets)..<((bucket + 1) * losses.count / buckets)
-            return LossPoint(step: range.upperBound, loss: losses[range].reduce(0, +) / Double(range.count))
-        }
     }
 }
 
