@@ -6,7 +6,7 @@ enum BenchArguments {
     static let usage = """
         USAGE: loupe-bench [--quick] [--peer FILE] [--peer-train FILE] [--no-atlas] [--build] [--build-tokens N]
                            [--build-features N] [--write-build-input DIR] [--circuits] [--preimage] [--decoder] [--llm] [--subspaces]
-                           [--subspace-site HOOK] [--breakdown]
+                           [--subspace-site HOOK] [--breakdown] [--decoder-generalisation N]
 
         Throughput of Loupe's kernels and analyses on this machine, printed as lines and one JSON line.
 
@@ -29,6 +29,9 @@ enum BenchArguments {
           --subspaces          Add NDM subspace training on the demo model and its IOI causal check.
           --subspace-site HOOK The demo model's hook point NDM is trained on (default blocks.0.hook_resid_post).
           --breakdown          Add the time of each kernel at the GPT-2-small shape.
+          --decoder-generalisation N  Only judge the demo decoder on N random counting queries (samples
+                               inside ε, their count, their letter strings) next to each query's exact
+                               ε-preimage among 40,000 counting prompts, and exit.
           -h, --help           Show this help.
 
         """
@@ -36,7 +39,7 @@ enum BenchArguments {
     /// Flags without a value, flags followed by a file, and flags followed by a positive number.
     static let switches: Set<String> = ["--quick", "--no-atlas", "--build", "--circuits", "--preimage", "--decoder", "--llm", "--subspaces", "--breakdown"]
     static let valued: Set<String> = ["--peer", "--peer-train", "--write-build-input", "--subspace-site"]
-    static let numeric: Set<String> = ["--build-tokens", "--build-features"]
+    static let numeric: Set<String> = ["--build-tokens", "--build-features", "--decoder-generalisation"]
 
     /// Checks `arguments` (the program name first); exits on `--help` or an unknown argument.
     static func validate(_ arguments: [String]) {

@@ -201,9 +201,6 @@ struct PreimageBenchmark {
         return total
     }
 
-    private func progress(_ line: String) {
-        FileHandle.standardError.write("  \(line)\n".data(using: .utf8)!)
-    }
 
     private func format(_ value: Double) -> String { String(format: "%.1f", value) }
 }

@@ -85,8 +85,4 @@ struct SubspaceBenchmark {
             sizes: trainer.sizes, checkSeconds: checkSeconds, gini: gini, effects: effects,
             searchGflops: searchFlops / searchSeconds / 1e9, sgemmGflops: SgemmProbe.gflops(m: 256, n: 4096, k: d))
     }
-
-    private func progress(_ line: String) {
-        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
-    }
 }

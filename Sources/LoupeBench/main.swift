@@ -13,13 +13,19 @@ import LoupeModel
 /// retrieval benchmark (see `PreimageBenchmark`), `--decoder` decoder training and sampling (see
 /// `DecoderBenchmark`), `--llm` language-model explanations against a stub endpoint (see
 /// `LLMBenchmark`), `--subspaces` NDM training and its causal check on the demo model (see
-/// `SubspaceBenchmark`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
+/// `SubspaceBenchmark`), `--decoder-generalisation N` alone the demo decoder's
+/// generalisation over N random counting queries (see `DecoderGeneralisation`), `--no-atlas` leaves out the atlas benchmark. `--breakdown` adds
 /// the time of each kernel at this shape. Prints human-readable lines and one JSON line with every figure.
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Writes an indented progress line to stderr.
+func progress(_ line: String) {
+    FileHandle.standardError.write("  \(line)\n".data(using: .utf8)!)
 }
 
 func median(_ values: [Double]) -> Double {
@@ -50,6 +56,18 @@ if let flag = arguments.firstIndex(of: "--write-build-input") {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let documents = try buildBenchmark().writeInput(to: directory)
     print("\(directory.appendingPathComponent("report.yaml").path): \(documents) documents")
+    exit(0)
+}
+if let flag = arguments.firstIndex(of: "--decoder-generalisation"), let queries = Int(arguments[flag + 1]) {
+    let rows = try DecoderGeneralisation(queries: queries).run(demo: URL(fileURLWithPath: "Reports/demo"))
+    for row in rows {
+        print("\(row.passes ? "pass" : "fail")  \(row.text)  inside \(row.inside), count \(row.counted), another string \(row.otherStrings); preimage \(row.preimageCounted) of \(row.preimageInside) with the count")
+    }
+    let determined = rows.filter(\.countIsDetermined)
+    let undetermined = rows.filter { !$0.countIsDetermined }
+    print("\(rows.filter(\.passes).count) of \(rows.count) queries pass")
+    print("\(determined.filter(\.passes).count) of the \(determined.count) whose exact ε-preimage pins the count down pass")
+    print("\(undetermined.filter(\.passes).count) of the \(undetermined.count) others pass")
     exit(0)
 }
 let repetitions = arguments.contains("--quick") ? 1 : 3
