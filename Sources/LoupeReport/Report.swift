@@ -110,7 +110,7 @@ public enum Report {
     ) throws {
         let summary = ReportSummary.markdown(title: title ?? findings.name, findings: findings)
         do {
-            try SiteWriter(resources: resources).write(findings: findings, summaryMarkdown: summary, to: directory)
+            try SiteWriter(resources: resources).write(findings: findings, summaryMarkdown: summary, title: title, to: directory)
         } catch let error as SiteError {
             throw BuildError(step: .render, path: error.path, reason: "\(error.reason) (site step \(error.step.rawValue))")
         } catch {

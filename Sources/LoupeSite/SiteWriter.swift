@@ -24,16 +24,16 @@ public struct SiteWriter {
     }
 
     /// Writes the site for `findings` to `siteDirectory`; `summaryMarkdown` is the report summary, copied
-    /// to `summary.md` and rendered into `index.html`.
+    /// to `summary.md` and rendered into `index.html`, whose heading is `title` (the report's name when nil).
     public static func write(
-        findings: ReportFindings, summaryMarkdown: String, to siteDirectory: URL,
+        findings: ReportFindings, summaryMarkdown: String, title: String? = nil, to siteDirectory: URL,
         resources: SiteResources = .standard()
     ) throws {
-        try SiteWriter(resources: resources).write(findings: findings, summaryMarkdown: summaryMarkdown, to: siteDirectory)
+        try SiteWriter(resources: resources).write(findings: findings, summaryMarkdown: summaryMarkdown, title: title, to: siteDirectory)
     }
 
     /// Writes the site for `findings` to `siteDirectory` (see the type's documentation).
-    public func write(findings: ReportFindings, summaryMarkdown: String, to siteDirectory: URL) throws {
+    public func write(findings: ReportFindings, summaryMarkdown: String, title: String? = nil, to siteDirectory: URL) throws {
         let destination = siteDirectory.standardizedFileURL
 
         try resources.validate()
@@ -43,8 +43,8 @@ public struct SiteWriter {
 
         let staging = try Self.makeStaging(next: destination)
         do {
-            let build = SiteBuild(findings: findings, summaryMarkdown: summaryMarkdown, templates: templates,
-                                  assets: resources.assets, root: staging)
+            let build = SiteBuild(findings: findings, summaryMarkdown: summaryMarkdown, title: title ?? findings.name,
+                                  templates: templates, assets: resources.assets, root: staging)
             let steps: [(SiteStep, () throws -> Void)] = [
                 (.copyAssets, build.copyAssets),
                 (.renderSummary, build.renderSummary),
@@ -194,14 +194,17 @@ public struct SiteWriter {
 final class SiteBuild: @unchecked Sendable {
     let findings: ReportFindings
     let summaryMarkdown: String
+    /// The report's title: the index's heading.
+    let title: String
     let templates: TemplateSet
     let assets: URL
     let root: URL
     private var summaryHTML = ""
 
-    init(findings: ReportFindings, summaryMarkdown: String, templates: TemplateSet, assets: URL, root: URL) {
+    init(findings: ReportFindings, summaryMarkdown: String, title: String, templates: TemplateSet, assets: URL, root: URL) {
         self.findings = findings
         self.summaryMarkdown = summaryMarkdown
+        self.title = title
         self.templates = templates
         self.assets = assets
         self.root = root
@@ -260,7 +263,7 @@ final class SiteBuild: @unchecked Sendable {
     }
 
     func renderIndex() throws {
-        try render("index", IndexPageView(findings: findings, summaryHTML: summaryHTML), to: SitePaths.index, step: .renderIndex)
+        try render("index", IndexPageView(findings: findings, title: title, summaryHTML: summaryHTML), to: SitePaths.index, step: .renderIndex)
     }
 
     /// Renders page template `template` with `view` and writes it to `relativePath`.

@@ -198,7 +198,7 @@ struct SiteViewModelTests {
         let page = AtlasViewBuilder.featurePage(features[1], dictionary: dictionary, findings: findings,
                                                 previous: features[0], next: features[2], existing: Set(features.map(\.index)))
         #expect(page.explanation != nil && page.logit != nil && page.prevHref != nil && page.nextHref != nil)
-        let index = IndexPageView(findings: findings, summaryHTML: "<p>x</p>")
+        let index = IndexPageView(findings: findings, title: findings.name, summaryHTML: "<p>x</p>")
         let table = AtlasViewBuilder.dictionaryPage(dictionary, findings: findings)
         let circuits = try #require(findings.circuits).tasks.map(CircuitTaskFacts.init)
         let task = CircuitTaskViewBuilder.taskPage(circuits[0], findings: findings)
@@ -246,7 +246,7 @@ struct SiteViewModelTests {
         let fact = try MustacheTree.tree(FactView(factLabel: "L", factValue: "1", factHint: "h")).fields
         #expect(fact["factHint"] as? String == "h")
         let findings = SiteFixtures.report()
-        let index = try MustacheTree.tree(IndexPageView(findings: findings, summaryHTML: "")).fields
+        let index = try MustacheTree.tree(IndexPageView(findings: findings, title: findings.name, summaryHTML: "")).fields
         #expect(index["hasDictionaries"] as? Bool == true)
         let rows = try #require(index["dictionaries"] as? [Any])
         #expect(rows.count == findings.dictionaries.count)

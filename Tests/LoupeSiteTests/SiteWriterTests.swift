@@ -116,6 +116,21 @@ struct SiteWriterTests: WrittenSiteTests {
         }
     }
 
+    @Test func theIndexIsHeadedByTheReportTitle() throws {
+        let folder = try SiteFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let site = folder.appendingPathComponent("site")
+        let findings = SiteFixtures.report()
+        try SiteWriter.write(
+            findings: findings, summaryMarkdown: SiteFixtures.summary, title: "Features of <b>layer 1</b>", to: site, resources: SiteFixtures.resources)
+        let index = try text(site, "index.html")
+        #expect(index.contains("<h1>Features of &lt;b&gt;layer 1&lt;/b&gt;</h1>"))
+        #expect(index.contains("<title>Features of &lt;b&gt;layer 1&lt;/b&gt; · Loupe</title>"))
+
+        try SiteWriter.write(findings: findings, summaryMarkdown: SiteFixtures.summary, to: site, resources: SiteFixtures.resources)
+        #expect(try text(site, "index.html").contains("<h1>toy &lt;b&gt;report&lt;/b&gt;</h1>"), "without a title, the report's name")
+    }
+
     @Test func hostileStringsRenderInert() throws {
         let site = try writeFixtureSite()
         defer { try? FileManager.default.removeItem(at: site.deletingLastPathComponent()) }

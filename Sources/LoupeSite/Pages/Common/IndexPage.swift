@@ -20,8 +20,8 @@ struct IndexPageView: PageView {
     let subspacesHref: String?
     let subspacesText: String?
 
-    /// The index of `findings`, with the summary already rendered to HTML by cmark.
-    init(findings: ReportFindings, summaryHTML: String) {
+    /// The index of `findings` under the report's `title`, with the summary already rendered to HTML by cmark.
+    init(findings: ReportFindings, title: String, summaryHTML: String) {
         let name = DisplayText.text(findings.name)
         let model = findings.model
         let corpus = findings.corpus
@@ -55,8 +55,8 @@ struct IndexPageView: PageView {
             let count = s.sites.reduce(0) { $0 + $1.subspaces.count }
             return "\(NumberText.integer(count)) subspaces at \(NumberText.integer(s.sites.count)) \(s.sites.count == 1 ? "site" : "sites")"
         }
-        page = PageChrome(root: "", title: "\(name) · Loupe", findings: findings, crumbs: [CrumbView(crumbHref: nil, crumbLabel: name)])
-        reportTitle = name
+        reportTitle = DisplayText.text(title)
+        page = PageChrome(root: "", title: "\(reportTitle) · Loupe", findings: findings, crumbs: [CrumbView(crumbHref: nil, crumbLabel: name)])
         self.summaryHTML = summaryHTML
         summaryHref = SitePaths.summary
     }
