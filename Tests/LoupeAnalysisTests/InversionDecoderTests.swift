@@ -73,6 +73,16 @@ import Testing
         } throws: { error in
             "\(error)".contains("model.safetensors") && "\(error)".contains("site_embedding")
         }
+        let configURL = directory.appendingPathComponent("config.json")
+        try FileManager.default.removeItem(at: configURL)
+        #expect(throws: DecoderError.invalidDecoder(path: configURL.path, key: nil, reason: "file does not exist")) {
+            try InversionDecoder.load(directory: directory)
+        }
+        try "{\"n_layer\": 2}".write(to: configURL, atomically: true, encoding: .utf8)
+        #expect(throws: DecoderError.invalidDecoder(path: configURL.path, key: "n_embd", reason: "missing")) {
+            try InversionDecoder.load(directory: directory)
+        }
+
         let decoder = try InversionDecoder.load(directory: Self.fixture)
         #expect(throws: DecoderError.self) { try decoder.loss([DecoderExample(site: 1, activation: [1, 2], tokens: [1])]) }
         #expect(throws: DecoderError.self) { try decoder.config.siteIndex(hook: "blocks.0.hook_resid_mid", head: nil) }

@@ -103,7 +103,7 @@ public struct DecoderConfig: Sendable, Equatable {
         do {
             body = try GPT2Config.load(url: url)
         } catch let error as ModelError {
-            throw DecoderError.invalidDecoder(path: url.path, key: nil, reason: error.description)
+            throw DecoderError.reading(url.path, error)
         }
         let file = try JSONObjectReader.read(url) { key, reason in DecoderError.invalidDecoder(path: url.path, key: key, reason: reason) }
         guard let reader = try file.object("inversion_decoder") else {

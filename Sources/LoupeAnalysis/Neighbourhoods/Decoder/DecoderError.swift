@@ -1,3 +1,5 @@
+import LoupeModel
+
 /// Errors raised while loading, training or sampling an inversion decoder.
 ///
 /// Every case names the file, key or setting involved and says what is wrong.
@@ -10,6 +12,15 @@ public enum DecoderError: Error, Equatable, CustomStringConvertible {
     case unknownSite(hook: String, head: Int?, covered: [String])
     /// A setting out of range (samples, temperatures, steps, …).
     case invalidSetting(name: String, reason: String)
+
+    /// The decoder-file error for a model error raised while reading the decoder's `path`, its path said once.
+    static func reading(_ path: String, _ error: ModelError) -> DecoderError {
+        switch error {
+        case let .invalidConfig(_, key, reason): return .invalidDecoder(path: path, key: key, reason: reason)
+        case let .invalidWeights(_, reason): return .invalidDecoder(path: path, key: nil, reason: "weights do not fit the config: \(reason)")
+        default: return .invalidDecoder(path: path, key: nil, reason: error.description)
+        }
+    }
 
     public var description: String {
         switch self {

@@ -70,7 +70,7 @@ public struct InversionDecoder: Sendable {
         do {
             body = try GPT2Weights.load(url: url, config: config.body)
         } catch let error as ModelError {
-            throw DecoderError.invalidDecoder(path: url.path, key: nil, reason: error.description)
+            throw DecoderError.reading(url.path, error)
         }
         var tensors: [String: Tensor] = [:]
         do {
