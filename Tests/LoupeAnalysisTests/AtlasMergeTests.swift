@@ -53,6 +53,60 @@ struct AtlasMergeTests {
         #expect(throws: AtlasError.self) { try builder.findings(first: one, second: stale, tokenizer: tokenizer) }
     }
 
+    /// Co-firing counted from codes files in blocks of features (as for dictionaries too wide for dense
+    /// `[F, F]` counts) gives the dense counts' links, in one pass or merged from shards and written to
+    /// disk the way a sharded build leaves them.
+    @Test func coFiringFromCodesEqualsDenseCounts() throws {
+        let features = 11
+        let a = try AtlasData.random(documents: 0..<60, features: features, seed: 41)
+        let b = try AtlasData.random(documents: 60..<130, features: features, seed: 42, dense: true)
+        var options = AtlasOptions()
+        options.encodeRows = 48
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cofiring-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Blocks of 3 features (3 · 11 · 4 bytes), so counting takes four blocks.
+        let memory = 3 * features * 4
+        func first(_ chunks: [ActivationChunk], codes: URL?, memory: Int = FirstPassStatistics.defaultCoFiringMemory) throws -> FirstPassStatistics {
+            var statistics = try FirstPassStatistics(
+                hook: "h", featureCount: features, inputWidth: features, options: options, coFiringCodes: codes, coFiringMemory: memory)
+            for chunk in chunks { try statistics.add(chunk, encoder: AtlasBuilder.identity) }
+            return statistics
+        }
+        let dense = try first([a, b], codes: nil)
+        #expect(dense.coFiringCodes.isEmpty && dense.coFiring.count == features * features)
+        let reference = try dense.coFiringLinks(capacity: 4)
+        #expect(reference.contains { $0.count == 4 })
+
+        let whole = try first([a, b], codes: folder.appendingPathComponent("whole.codes"), memory: memory)
+        #expect(whole.coFiring.isEmpty && whole.coFiringCodes == [folder.appendingPathComponent("whole.codes").path])
+        #expect(try whole.coFiringLinks(capacity: 4) == reference)
+
+        try first([a], codes: FirstPassStatistics.coFiringCodesFile(folder, "left"), memory: memory).write(to: folder, name: "left")
+        let right = try first([b], codes: nil, memory: memory)
+        try right.write(to: folder, name: "right")
+        right.removeCoFiringCodes()
+        var merged = try FirstPassStatistics.read(from: folder, name: "left")
+        try merged.merge(FirstPassStatistics.read(from: folder, name: "right"))
+        #expect(merged.coFiringCodes.count == 2)
+        #expect(try merged.coFiringLinks(capacity: 4) == reference)
+
+        func findings(_ first: FirstPassStatistics) throws -> AtlasResult {
+            var second = try SecondPassStatistics(first: first)
+            for chunk in [a, b] { try second.add(chunk, encoder: AtlasBuilder.identity) }
+            return try AtlasBuilder(options: options).findings(first: first, second: second, tokenizer: try AtlasData.tokenizer())
+        }
+        #expect(try findings(whole) == findings(dense))
+
+        // A damaged codes file is refused, naming it.
+        let damaged = folder.appendingPathComponent("whole.codes")
+        let bytes = try Data(contentsOf: damaged)
+        try bytes.dropLast(2).write(to: damaged)
+        #expect { try whole.coFiringLinks(capacity: 4) } throws: { "\($0)".contains(damaged.path) }
+        whole.removeCoFiringCodes()
+        #expect(!FileManager.default.fileExists(atPath: damaged.path))
+    }
+
     @Test func resultsDoNotDependOnChunkingOrBlockSize() throws {
         let features = 5
         let a = try AtlasData.random(documents: 0..<50, features: features, seed: 31)

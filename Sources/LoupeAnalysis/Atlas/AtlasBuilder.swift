@@ -38,12 +38,14 @@ public struct AtlasBuilder: Sendable {
     /// The encoder of a hook's own units (neurons): the activations unchanged (`F = d_in`).
     public static let identity: FeatureEncoder = { $0 }
 
-    /// Pass 1 over every chunk of `hook` in `store`.
+    /// Pass 1 over every chunk of `hook` in `store`; a dictionary too wide for dense co-firing counts
+    /// writes its codes to `coFiringCodes` (see `FirstPassStatistics`).
     public func firstPass(
-        store: ActivationStore, hook: String, featureCount: Int, encoder: FeatureEncoder,
+        store: ActivationStore, hook: String, featureCount: Int, encoder: FeatureEncoder, coFiringCodes: URL? = nil,
         progress: ((AtlasProgress) -> Void)? = nil
     ) throws -> FirstPassStatistics {
-        var statistics = try FirstPassStatistics(hook: hook, featureCount: featureCount, inputWidth: store.width(of: hook), options: options)
+        var statistics = try FirstPassStatistics(
+            hook: hook, featureCount: featureCount, inputWidth: store.width(of: hook), options: options, coFiringCodes: coFiringCodes)
         var done = 0
         try store.forEachChunk(hook: hook) { chunk in
             try statistics.add(chunk, encoder: encoder)
@@ -88,6 +90,7 @@ public struct AtlasBuilder: Sendable {
     ) throws -> AtlasResult {
         if let decoder { try Self.checkDecoder(decoder, featureCount: featureCount, inputWidth: store.width(of: hook), hook: hook) }
         let (first, second) = try passes(store: store, hook: hook, featureCount: featureCount, encoder: encoder, progress: progress)
+        defer { first.removeCoFiringCodes() }
         return try findings(first: first, second: second, tokenizer: tokenizer, decoder: decoder, model: model)
     }
 
@@ -135,6 +138,7 @@ public struct AtlasBuilder: Sendable {
                 logits = try DecoderGeometry.logitEffects(decoder, model: model, tokenizer: tokenizer, options: options).map { Optional($0) }
             }
         }
+        let coFiringLinks = try first.coFiringLinks(capacity: options.coFiring)
         var features: [FeatureFindings] = []
         var sets: [FeatureExampleSets] = []
         features.reserveCapacity(count)
@@ -173,21 +177,12 @@ public struct AtlasBuilder: Sendable {
                         examples: chosen.map { Self.example($0, before: options.exampleBefore, after: options.exampleAfter, display: displayTokens) }))
                 }
             }
-            var coFiring: [FeatureLink] = []
-            if fires > 0 {
-                var links = TopLinks(capacity: options.coFiring)
-                let row = f * count
-                for other in 0..<count where other != f && first.coFiring[row + other] > 0 {
-                    links.offer(index: other, score: Float(Double(first.coFiring[row + other]) / Double(fires)))
-                }
-                coFiring = links.links
-            }
             features.append(FeatureFindings(
                 index: f, density: first.tokens > 0 ? Double(fires) / Double(first.tokens) : 0, maxActivation: maximum,
                 meanActivation: first.meanActivation(f),
                 histogram: Histogram(lower: 0, upper: maximum, counts: Array(second.histograms[(f * bins)..<((f + 1) * bins)])),
                 topExamples: Array(top), intervals: groups, logitEffects: logits[f], neighbours: neighbours[f],
-                coFiring: coFiring, explanation: nil))
+                coFiring: coFiringLinks[f], explanation: nil))
             sets.append(fires > 0 ? exampleSets(feature: f, explanationTop: explanationTop, heldOutTop: heldOutTop, second: second) : FeatureExampleSets(explanation: [], heldOutActivating: [], heldOutNonActivating: []))
         }
         return AtlasResult(features: features, exampleSets: sets, tokens: first.tokens)

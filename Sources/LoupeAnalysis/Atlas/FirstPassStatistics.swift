@@ -1,8 +1,12 @@
+import Foundation
 import LoupeCore
+import LoupeFindings
 
 /// The first streaming pass of an atlas over a hook's activations: per feature (F of them) the
 /// firing count, the largest activation, the exact sum of firing activations, the strongest
-/// examples per document split, and the co-firing counts `[F, F]`.
+/// examples per document split, and the co-firing counts `[F, F]` — or, when those would take more than
+/// `coFiringMemory` bytes, the firing features of every row in a codes file (`CoFiringCodes`), from
+/// which the links are counted a block of features at a time, so memory does not grow with F².
 ///
 /// A feature fires on a token when its activation is > 0; special (BOS) rows are skipped.
 /// Everything here is a mergeable value: counts and sums add, maxima take the larger, example
@@ -30,14 +34,32 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
     /// Strongest examples, index `2·f + split` (split 0: explanation documents, 1: held out).
     public private(set) var strongest: [CandidateSelection]
     /// `coFiring[i·F + j]`: tokens on which features i and j both fire (`[F, F]`, symmetric;
-    /// the diagonal equals `fireCounts`).
+    /// the diagonal equals `fireCounts`); empty when the counts come from codes files.
     public internal(set) var coFiring: [UInt32]
+    /// The codes files of the rows seen, in corpus order (paths); empty when the counts are dense.
+    public internal(set) var coFiringCodes: [String]
+    /// Bytes the dense counts may take; above it, codes files and counting in blocks of this size.
+    public let coFiringMemory: Int
 
-    /// Empty statistics for `featureCount` features of a `inputWidth`-wide hook.
-    public init(hook: String, featureCount: Int, inputWidth: Int, options: AtlasOptions = AtlasOptions()) throws {
+    /// The default of `coFiringMemory`: dense counts up to 8192 features.
+    public static let defaultCoFiringMemory = 256 << 20
+
+    /// Whether `featureCount` features' co-firing is counted from codes files within `memory` bytes.
+    static func usesCodes(featureCount: Int, memory: Int) -> Bool {
+        4 * Double(featureCount) * Double(featureCount) > Double(memory)
+    }
+
+    /// Empty statistics for `featureCount` features of a `inputWidth`-wide hook. When the co-firing
+    /// counts would exceed `coFiringMemory` bytes, rows' firing features go to a new codes file at
+    /// `coFiringCodes` (a new file in the temporary folder when nil; `removeCoFiringCodes` deletes it).
+    public init(
+        hook: String, featureCount: Int, inputWidth: Int, options: AtlasOptions = AtlasOptions(),
+        coFiringCodes: URL? = nil, coFiringMemory: Int = FirstPassStatistics.defaultCoFiringMemory
+    ) throws {
         try options.validate()
         guard featureCount > 0 else { throw AtlasError.invalidOption(name: "featureCount", reason: "must be positive, got \(featureCount)") }
         guard inputWidth > 0 else { throw AtlasError.invalidOption(name: "inputWidth", reason: "must be positive, got \(inputWidth)") }
+        guard coFiringMemory > 0 else { throw AtlasError.invalidOption(name: "coFiringMemory", reason: "must be positive, got \(coFiringMemory)") }
         self.hook = hook
         self.featureCount = featureCount
         self.inputWidth = inputWidth
@@ -48,7 +70,36 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
         sumHigh = Array(repeating: 0, count: featureCount)
         strongest = Array(
             repeating: CandidateSelection(capacity: options.topPerSplit, rank: .strongest, key: .window), count: 2 * featureCount)
-        coFiring = Array(repeating: 0, count: featureCount * featureCount)
+        self.coFiringMemory = coFiringMemory
+        if Self.usesCodes(featureCount: featureCount, memory: coFiringMemory) {
+            let file = coFiringCodes
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cofiring-\(UUID().uuidString).codes")
+            try CoFiringCodes.create(file)
+            coFiring = []
+            self.coFiringCodes = [file.path]
+        } else {
+            coFiring = Array(repeating: 0, count: featureCount * featureCount)
+            self.coFiringCodes = []
+        }
+    }
+
+    /// The `capacity` strongest co-firing links of every feature (tokens shared ÷ its firing tokens),
+    /// best first, ties to the smaller index.
+    public func coFiringLinks(capacity: Int) throws -> [[FeatureLink]] {
+        let f = featureCount
+        guard coFiring.isEmpty else {
+            return (0..<f).map { i in
+                CoFiringCodes.links(of: i, counts: coFiring, row: i * f, featureCount: f, fires: fireCounts[i], capacity: capacity)
+            }
+        }
+        return try CoFiringCodes.links(
+            files: coFiringCodes.map { URL(fileURLWithPath: $0) }, featureCount: f, fireCounts: fireCounts, capacity: capacity,
+            memory: coFiringMemory)
+    }
+
+    /// Deletes the codes files (when the links have been counted and nothing will read them again).
+    public func removeCoFiringCodes() {
+        for path in coFiringCodes { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// Mean of the firing activations of `feature` (0 when it never fired).
@@ -76,7 +127,9 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
 
     /// Adds the statistics of other rows of the same hook and dictionary.
     public mutating func merge(_ other: FirstPassStatistics) throws {
-        guard other.hook == hook, other.featureCount == featureCount, other.inputWidth == inputWidth, other.options == options else {
+        guard other.hook == hook, other.featureCount == featureCount, other.inputWidth == inputWidth, other.options == options,
+              other.coFiringMemory == coFiringMemory
+        else {
             throw AtlasError.incompatibleShards(reason: "first-pass statistics differ in hook, feature count, input width or options")
         }
         tokens += other.tokens
@@ -89,6 +142,7 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
         }
         for index in strongest.indices { try strongest[index].merge(other.strongest[index]) }
         for index in coFiring.indices { coFiring[index] &+= other.coFiring[index] }
+        coFiringCodes += other.coFiringCodes
     }
 
     /// Counts, maxima, sums and strongest examples of one encoded block `z` `[n, F]`.
@@ -157,6 +211,11 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
                 }
             }
         }
+        if let codes = coFiringCodes.last {
+            let (offsets, indices) = firingIndices(z, rowCounts: rowCounts)
+            try CoFiringCodes.append(offsets: offsets, indices: indices, to: URL(fileURLWithPath: codes))
+            return
+        }
         let pairs = rowCounts.reduce(0.0) { $0 + Double($1) * Double($1) }
         if pairs * CoFiringCost.sparseToDenseRatio > Double(n) * Double(f) * Double(f) {
             try bitsetCoFiring(z, rows: block, chunk: chunk)
@@ -169,7 +228,9 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
         try CoOccurrence.accumulatePositive(z, include: block.map { !chunk.special[$0] }, into: &coFiring)
     }
 
-    private mutating func sparseCoFiring(_ z: Tensor, rowCounts: [Int]) {
+    /// Each row's firing features in ascending order: row r's are `indices[offsets[r]..<offsets[r + 1]]`
+    /// (`rowCounts[r]` of them, 0 for special rows).
+    private func firingIndices(_ z: Tensor, rowCounts: [Int]) -> (offsets: [Int], indices: [Int32]) {
         let f = featureCount
         let n = rowCounts.count
         var offsets = [Int](repeating: 0, count: n + 1)
@@ -190,6 +251,13 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
                 }
             }
         }
+        return (offsets, indices)
+    }
+
+    private mutating func sparseCoFiring(_ z: Tensor, rowCounts: [Int]) {
+        let f = featureCount
+        let n = rowCounts.count
+        let (offsets, indices) = firingIndices(z, rowCounts: rowCounts)
         indices.withUnsafeBufferPointer { list in
             coFiring.withUnsafeMutableBufferPointer { target in
                 guard let list = list.baseAddress, let target = target.baseAddress else { return }

@@ -5,12 +5,24 @@ import LoupeFindings
 /// (everything but the co-firing counts, by `JSONWriter`) and `<name>.cofiring` (the nonzero entries
 /// of the `[F, F]` counts, which are few (a sparse dictionary's features fire together rarely), in
 /// index order, 12 bytes each: the index `i·F + j` as a little-endian UInt64, then the count as a
-/// UInt32), each written to a temporary file and renamed.
+/// UInt32), each written to a temporary file and renamed; for a dictionary whose co-firing is
+/// counted from codes, `<name>.codes` (`CoFiringCodes`) instead of `<name>.cofiring`.
 extension FirstPassStatistics {
-    /// Writes the two files named `name` in `directory`.
+    /// Writes the files named `name` in `directory` (the codes are copied there unless they are
+    /// already `<name>.codes`, as when the first pass was given that file).
     public func write(to directory: URL, name: String) throws {
         var bare = self
         bare.coFiring = []
+        bare.coFiringCodes = []
+        if !coFiringCodes.isEmpty {
+            try writeCodes(to: Self.coFiringCodesFile(directory, name))
+            do {
+                try AtomicFile.write(JSONWriter.encode(bare), to: Self.statisticsFile(directory, name))
+            } catch {
+                throw AtlasError.unreadableShard(path: Self.statisticsFile(directory, name).path, reason: "cannot be written: \(error)")
+            }
+            return
+        }
         var counts = Data()
         for (index, count) in coFiring.enumerated() where count != 0 {
             withUnsafeBytes(of: UInt64(index).littleEndian) { counts.append(contentsOf: $0) }
@@ -33,8 +45,16 @@ extension FirstPassStatistics {
         } catch {
             throw AtlasError.unreadableShard(path: url.path, reason: "is missing or not first-pass statistics (\(error))")
         }
-        let countsURL = coFiringFile(directory, name)
         let f = statistics.featureCount
+        if usesCodes(featureCount: f, memory: statistics.coFiringMemory) {
+            let codes = coFiringCodesFile(directory, name)
+            guard FileManager.default.fileExists(atPath: codes.path) else {
+                throw AtlasError.unreadableShard(path: codes.path, reason: "is missing: the co-firing codes of the statistics beside it")
+            }
+            statistics.coFiringCodes = [codes.path]
+            return statistics
+        }
+        let countsURL = coFiringFile(directory, name)
         let unreadable = AtlasError.unreadableShard(
             path: countsURL.path, reason: "is missing or does not hold \(f)×\(f) co-firing counts for the statistics beside it")
         guard let counts = try? Data(contentsOf: countsURL), counts.count % 12 == 0,
@@ -59,6 +79,29 @@ extension FirstPassStatistics {
 
     static func statisticsFile(_ directory: URL, _ name: String) -> URL { directory.appendingPathComponent(name + ".json") }
     static func coFiringFile(_ directory: URL, _ name: String) -> URL { directory.appendingPathComponent(name + ".cofiring") }
+    /// Where a shard's first pass keeps its co-firing codes.
+    public static func coFiringCodesFile(_ directory: URL, _ name: String) -> URL { directory.appendingPathComponent(name + ".codes") }
+
+    /// The codes files, one after the other, as `destination` (nothing to do when they are already it).
+    private func writeCodes(to destination: URL) throws {
+        guard coFiringCodes != [destination.path] else { return }
+        let staged = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString)")
+        do {
+            try CoFiringCodes.create(staged)
+            let output = try FileHandle(forWritingTo: staged)
+            defer { try? output.close() }
+            for path in coFiringCodes {
+                let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+                defer { try? input.close() }
+                while let piece = try input.read(upToCount: 1 << 24), !piece.isEmpty { try output.write(contentsOf: piece) }
+            }
+            try? FileManager.default.removeItem(at: destination)
+            try FileManager.default.moveItem(at: staged, to: destination)
+        } catch {
+            try? FileManager.default.removeItem(at: staged)
+            throw AtlasError.unreadableShard(path: destination.path, reason: "cannot be written: \(error)")
+        }
+    }
 }
 
 /// Second-pass statistics on disk, as a shard's second round leaves them for the merge:

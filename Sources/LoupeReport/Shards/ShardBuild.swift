@@ -34,10 +34,12 @@ struct ShardBuild {
         let atlas = AtlasStep(context: context, inputs: inputs)
         for (index, entry) in spec.hooks.enumerated() {
             let dictionary = inputs.dictionaries[index]
+            let codes = FirstPassStatistics.coFiringCodesFile(folder, ShardRecord.firstPassName(hook: index))
             let first = try context.timed(.atlas(hook: entry.hook)) { () throws -> FirstPassStatistics in
-                if let store { return try atlas.firstPass(entry: entry, dictionary: dictionary, store: store) }
+                if let store { return try atlas.firstPass(entry: entry, dictionary: dictionary, store: store, coFiringCodes: codes) }
                 let width = try inputs.model.rowWidth(ofHook: entry.hook)
-                return try FirstPassStatistics(hook: entry.hook, featureCount: dictionary?.width ?? width, inputWidth: width, options: atlas.options)
+                return try FirstPassStatistics(
+                    hook: entry.hook, featureCount: dictionary?.width ?? width, inputWidth: width, options: atlas.options, coFiringCodes: codes)
             }
             try withStep(.atlas(hook: entry.hook), path: folder.path) {
                 try first.write(to: folder, name: ShardRecord.firstPassName(hook: index))

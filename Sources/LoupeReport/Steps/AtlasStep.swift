@@ -58,14 +58,19 @@ struct AtlasStep {
                     store: store, hook: entry.hook, featureCount: dictionary?.width ?? inputWidth, encoder: Self.encoder(dictionary),
                     progress: { progress.update(($0.pass - 1) * $0.total + $0.done) })
             }()
+            // Codes of a pass made here are temporary; a merge's belong to the shards' folders.
+            defer { if passes == nil { first.removeCoFiringCodes() } }
             let result = try builder.findings(
                 first: first, second: second, tokenizer: inputs.tokenizer, decoder: dictionary?.decoderDirections, model: inputs.model)
             return HookAtlas(hook: entry.hook, features: features, inputWidth: inputWidth, result: result)
         }
     }
 
-    /// The first pass of the hook over `store` (a shard's slice of the corpus).
-    func firstPass(entry: ReportSpec.HookEntry, dictionary: SparseDictionary?, store: ActivationStore) throws -> FirstPassStatistics {
+    /// The first pass of the hook over `store` (a shard's slice of the corpus), co-firing codes (if
+    /// any) written to `coFiringCodes`.
+    func firstPass(
+        entry: ReportSpec.HookEntry, dictionary: SparseDictionary?, store: ActivationStore, coFiringCodes: URL
+    ) throws -> FirstPassStatistics {
         let step = BuildStep.atlas(hook: entry.hook)
         return try withStep(step, path: store.directory.path) {
             let inputWidth = try store.width(of: entry.hook)
@@ -73,7 +78,7 @@ struct AtlasStep {
             defer { progress.finish() }
             return try AtlasBuilder(options: options).firstPass(
                 store: store, hook: entry.hook, featureCount: dictionary?.width ?? inputWidth, encoder: Self.encoder(dictionary),
-                progress: { progress.update($0.done) })
+                coFiringCodes: coFiringCodes, progress: { progress.update($0.done) })
         }
     }
 
