@@ -14,10 +14,6 @@ struct BuildCheckpoints {
     /// `findings/work/`.
     let directory: URL
 
-    init(spec: ReportSpec) {
-        directory = spec.findingsDirectory.appendingPathComponent("work")
-    }
-
     /// The folder the store of `key` is swept into.
     func storeDirectory(key: String) -> URL { directory.appendingPathComponent("store-\(key)") }
 
@@ -38,12 +34,25 @@ struct BuildCheckpoints {
         return try? JSONDecoder().decode(AtlasResult.self, from: data)
     }
 
-    /// Saves the atlas of `key`.
+    /// Saves the atlas of `key`: the bytes of `JSONWriter.encode(atlas)`, its features and example
+    /// sets encoded one at a time (`StreamedJSON`).
     func save(_ atlas: AtlasResult, key: String) throws {
         let url = atlasFile(key: key)
         try withStep(.cache, path: url.path) {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try JSONWriter.encode(atlas).write(to: url, options: .atomic)
+            var shell = atlas
+            shell.features = []
+            shell.exampleSets = []
+            guard let parts = StreamedJSON.split(try JSONWriter.encode(shell), around: ["exampleSets", "features"]) else {
+                return try JSONWriter.encode(atlas).write(to: url, options: .atomic)
+            }
+            try StreamedJSON.write(to: url) { handle in
+                try handle.write(contentsOf: parts[0])
+                try StreamedJSON.writeElements(count: atlas.exampleSets.count, to: handle) { try handle.write(contentsOf: JSONWriter.encode(atlas.exampleSets[$0])) }
+                try handle.write(contentsOf: parts[1])
+                try StreamedJSON.writeElements(count: atlas.features.count, to: handle) { try handle.write(contentsOf: JSONWriter.encode(atlas.features[$0])) }
+                try handle.write(contentsOf: parts[2])
+            }
         }
     }
 
@@ -87,5 +96,12 @@ struct BuildCheckpoints {
             key.add(String(decoding: try JSONWriter.encode(options), as: UTF8.self))
             return key.hex
         }
+    }
+}
+
+extension BuildCheckpoints {
+    /// The checkpoints of `spec`'s builds.
+    init(spec: ReportSpec) {
+        self.init(directory: spec.findingsDirectory.appendingPathComponent("work"))
     }
 }

@@ -33,54 +33,30 @@ struct FindingsCache {
     }
 
     /// Writes `findings` as the bytes of `JSONWriter.encode(findings)`, without holding the whole text:
-    /// each dictionary's features are encoded one at a time and spliced into the text of the rest, in
-    /// a temporary file renamed into place.
+    /// each dictionary's features are encoded one at a time (`StreamedJSON`).
     static func write(_ findings: ReportFindings, to url: URL) throws {
         var shell = findings
         shell.dictionaries = []
-        guard let (head, tail) = split(try JSONWriter.encode(shell), at: "\"dictionaries\":[]") else {
+        guard let outer = StreamedJSON.split(try JSONWriter.encode(shell), around: ["dictionaries"]) else {
             return try JSONWriter.encode(findings).write(to: url, options: .atomic)
         }
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
-        }
-        let handle = try FileHandle(forWritingTo: temporary)
-        do {
-            try handle.write(contentsOf: head + Data("\"dictionaries\":[".utf8))
-            for (index, dictionary) in findings.dictionaries.enumerated() {
-                if index > 0 { try handle.write(contentsOf: Data(",".utf8)) }
+        try StreamedJSON.write(to: url) { handle in
+            try handle.write(contentsOf: outer[0])
+            try StreamedJSON.writeElements(count: findings.dictionaries.count, to: handle) { index in
+                let dictionary = findings.dictionaries[index]
                 var bare = dictionary
                 bare.features = []
-                let text = try JSONWriter.encode(bare)
-                guard let (before, after) = split(text, at: "\"features\":[]") else {
-                    try handle.write(contentsOf: try JSONWriter.encode(dictionary))
-                    continue
+                guard let inner = StreamedJSON.split(try JSONWriter.encode(bare), around: ["features"]) else {
+                    return try handle.write(contentsOf: JSONWriter.encode(dictionary))
                 }
-                try handle.write(contentsOf: before + Data("\"features\":[".utf8))
-                for (position, feature) in dictionary.features.enumerated() {
-                    try handle.write(contentsOf: (position > 0 ? Data(",".utf8) : Data()) + JSONWriter.encode(feature))
+                try handle.write(contentsOf: inner[0])
+                try StreamedJSON.writeElements(count: dictionary.features.count, to: handle) {
+                    try handle.write(contentsOf: JSONWriter.encode(dictionary.features[$0]))
                 }
-                try handle.write(contentsOf: Data("]".utf8) + after)
+                try handle.write(contentsOf: inner[1])
             }
-            try handle.write(contentsOf: Data("]".utf8) + tail)
-            try handle.close()
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
+            try handle.write(contentsOf: outer[1])
         }
-        guard rename(temporary.path, url.path) == 0 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-        }
-    }
-
-    /// `text` before and after the only occurrence of `marker`, or nil when it occurs other than once.
-    private static func split(_ text: Data, at marker: String) -> (Data, Data)? {
-        let needle = Data(marker.utf8)
-        guard let first = text.range(of: needle), text.range(of: needle, in: first.upperBound..<text.endIndex) == nil else { return nil }
-        return (text[text.startIndex..<first.lowerBound], text[first.upperBound..<text.endIndex])
     }
 
     /// Where the timings of the last computing build are written.

@@ -46,12 +46,13 @@ struct NeighbourhoodStep {
         }
         let summary = try withStep(.decoder, path: decoderURL.path) { try decoderSummary(decoder, directory: decoderURL) }
         var slugs: Set<String> = []
+        let located = WindowIndex(windows: windows)
         let sites = try spec.sites.map { site -> NeighbourhoodSiteFindings in
             let slug = Self.slug(hook: site.hook, head: site.head, taken: slugs)
             slugs.insert(slug)
             let step = BuildStep.neighbourhoods(site: slug)
             return try withStep(step, path: context.spec.specURL.path) {
-                try analyse(site, slug: slug, spec: spec, decoder: decoder, store: store, windows: windows, dictionaries: dictionaries)
+                try analyse(site, slug: slug, spec: spec, decoder: decoder, store: store, windows: located, dictionaries: dictionaries)
             }
         }
         return NeighbourhoodFindings(distance: spec.distance.rawValue, epsilon: spec.epsilon, decoder: summary, sites: sites)
@@ -59,7 +60,7 @@ struct NeighbourhoodStep {
 
     private func analyse(
         _ site: NeighbourhoodSpec.Site, slug: String, spec: NeighbourhoodSpec, decoder: InversionDecoder, store: ActivationStore,
-        windows: [CorpusWindow], dictionaries: [DictionaryFindings]
+        windows: WindowIndex, dictionaries: [DictionaryFindings]
     ) throws -> NeighbourhoodSiteFindings {
         let model = inputs.model
         let tokenizer = inputs.tokenizer
@@ -111,7 +112,7 @@ struct NeighbourhoodStep {
 
     /// The queries a source names.
     private func resolve(
-        _ source: NeighbourhoodSpec.QuerySource, windows: [CorpusWindow], dictionaries: [DictionaryFindings]
+        _ source: NeighbourhoodSpec.QuerySource, windows: WindowIndex, dictionaries: [DictionaryFindings]
     ) throws -> [ResolvedQuery] {
         let spec = context.spec
         let tokenizer = inputs.tokenizer
@@ -135,7 +136,7 @@ struct NeighbourhoodStep {
                     throw BuildError(step: .spec, path: spec.specURL.path, reason: "key 'neighbourhoods': the dictionary at \(hook) has no feature \(feature)")
                 }
                 return found.topExamples.prefix(top).enumerated().compactMap { rank, example in
-                    guard let located = Self.window(document: example.document, position: example.position, windows: windows) else { return nil }
+                    guard let located = windows.locate(document: example.document, position: example.position) else { return nil }
                     return ResolvedQuery(
                         tokens: Array(located.window.tokens[...located.index]), position: located.index,
                         origin: "top example \(rank + 1) of feature \(feature) (\(hook))",
@@ -155,19 +156,9 @@ struct NeighbourhoodStep {
         return (0...query.position).map { Double(pattern.scalars[row + $0]) }
     }
 
-    /// The window holding a document position, and the position's index in it.
-    static func window(document: Int, position: Int, windows: [CorpusWindow]) -> (window: CorpusWindow, index: Int)? {
-        for window in windows where window.document == document {
-            let offset = position - window.start
-            if offset >= 0 && offset < window.documentTokenCount { return (window, offset + (window.hasBOS ? 1 : 0)) }
-        }
-        return nil
-    }
-
     /// A retrieved neighbour's window tokens up to the matched one (at most `retrievedContext`).
-    static func context(of hit: PreimageHit, windows: [CorpusWindow]) -> [Int] {
-        guard let (window, index) = window(document: hit.document, position: hit.position, windows: windows) else { return [] }
-        return Array(window.tokens[max(0, index - retrievedContext + 1)...index])
+    static func context(of hit: PreimageHit, windows: WindowIndex) -> [Int] {
+        windows.context(document: hit.document, position: hit.position, before: retrievedContext - 1, after: 0).ids
     }
 
     /// The decoder as the findings show it: its path, training size, loss curve and held-out loss.

@@ -137,31 +137,3 @@ struct SubspaceStep {
         return blocks.map { block in total > 0 ? block.reduce(0) { $0 + columnVariance[$1] } / total : 0 }
     }
 }
-
-/// The corpus windows by document, to show a document position in context.
-struct WindowIndex {
-    let windows: [CorpusWindow]
-    private let byDocument: [Int: [Int]]
-
-    init(windows: [CorpusWindow]) {
-        self.windows = windows
-        var byDocument: [Int: [Int]] = [:]
-        for (index, window) in windows.enumerated() { byDocument[window.document, default: []].append(index) }
-        self.byDocument = byDocument
-    }
-
-    /// The ids of up to `before` tokens before the position, the token, and up to `after` after it
-    /// (inside its window), with the token's index among them.
-    func context(document: Int, position: Int, before: Int, after: Int) -> (ids: [Int], index: Int) {
-        for index in byDocument[document] ?? [] {
-            let window = windows[index]
-            let offset = position - window.start
-            guard offset >= 0 && offset < window.documentTokenCount else { continue }
-            let at = offset + (window.hasBOS ? 1 : 0)
-            let start = max(0, at - before)
-            let end = min(window.tokens.count, at + after + 1)
-            return (Array(window.tokens[start..<end]), at - start)
-        }
-        return ([], 0)
-    }
-}
