@@ -14,22 +14,16 @@ extension FirstPassStatistics {
         var bare = self
         bare.coFiring = []
         bare.coFiringCodes = []
-        if !coFiringCodes.isEmpty {
-            try writeCodes(to: Self.coFiringCodesFile(directory, name))
-            do {
-                try AtomicFile.write(JSONWriter.encode(bare), to: Self.statisticsFile(directory, name))
-            } catch {
-                throw AtlasError.unreadableShard(path: Self.statisticsFile(directory, name).path, reason: "cannot be written: \(error)")
-            }
-            return
-        }
-        var counts = Data()
-        for (index, count) in coFiring.enumerated() where count != 0 {
-            withUnsafeBytes(of: UInt64(index).littleEndian) { counts.append(contentsOf: $0) }
-            withUnsafeBytes(of: count.littleEndian) { counts.append(contentsOf: $0) }
-        }
+        if !coFiringCodes.isEmpty { try writeCodes(to: Self.coFiringCodesFile(directory, name)) }
         do {
-            try AtomicFile.write(counts, to: Self.coFiringFile(directory, name))
+            if coFiringCodes.isEmpty {
+                var counts = Data()
+                for (index, count) in coFiring.enumerated() where count != 0 {
+                    withUnsafeBytes(of: UInt64(index).littleEndian) { counts.append(contentsOf: $0) }
+                    withUnsafeBytes(of: count.littleEndian) { counts.append(contentsOf: $0) }
+                }
+                try AtomicFile.write(counts, to: Self.coFiringFile(directory, name))
+            }
             try AtomicFile.write(JSONWriter.encode(bare), to: Self.statisticsFile(directory, name))
         } catch {
             throw AtlasError.unreadableShard(path: Self.statisticsFile(directory, name).path, reason: "cannot be written: \(error)")
