@@ -15,13 +15,8 @@ struct AtlasBenchmark {
     var windows: Int
 
     struct Result {
-        var storeSeconds: Double
-        var atlasSeconds: Double
-        var siteSeconds: Double
-        var tokens: Int
-        var features: Int
-        var medianPageBytes: Int
-        var largestPageBytes: Int
+        var storeSeconds, atlasSeconds, siteSeconds: Double
+        var tokens, features, medianPageBytes, largestPageBytes: Int
     }
 
     func run(model: GPT2Model) throws -> Result {

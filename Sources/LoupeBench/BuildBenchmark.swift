@@ -23,8 +23,7 @@ struct BuildBenchmark {
         var timings: BuildTimings
         /// `loupe build` from start to exit, site included.
         var wallSeconds: Double
-        var tokens: Int
-        var documents: Int
+        var tokens, documents: Int
         /// Floating-point operations of the sweep (blocks 0–5 over every window, matrix products only).
         var sweepFlops: Double
     }

@@ -14,8 +14,7 @@ struct DecoderBenchmark {
         var trainingTokensPerSecond: Double
         var trainingSteps: Int
         /// Seconds of one 64-sample decode (median of 3) and samples per second.
-        var decodeSeconds: Double
-        var samplesPerSecond: Double
+        var decodeSeconds, samplesPerSecond: Double
     }
 
     let steps: Int

@@ -21,12 +21,9 @@ struct DecoderGeneralisation {
     /// One query and how its decode and its exact preimage came out.
     struct Row {
         var text: String
-        var inside: Int
-        var counted: Int
-        var otherStrings: Int
+        var inside, counted, otherStrings: Int
         /// Prompts of the exact-preimage set within ε, and how many of them carry the query's count.
-        var preimageInside: Int
-        var preimageCounted: Int
+        var preimageInside, preimageCounted: Int
 
         var passes: Bool { inside * 2 >= 64 && counted * 10 >= inside * 9 && otherStrings * 2 >= counted }
         /// Whether the query's ε-ball, among real prompts, holds enough of them and nine in ten carry its count.

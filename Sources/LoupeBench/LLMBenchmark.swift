@@ -16,11 +16,7 @@ struct LLMBenchmark {
     var latency = 0.3
 
     struct Result {
-        var features: Int
-        var explained: Int
-        var requests: Int
-        var promptTokens: Int
-        var completionTokens: Int
+        var features, explained, requests, promptTokens, completionTokens: Int
         var seconds: Double
     }
 

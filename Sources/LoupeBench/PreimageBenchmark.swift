@@ -26,23 +26,17 @@ import Glibc
 struct PreimageBenchmark {
     struct Result {
         /// GB/s summing 1 GiB on one core, and on every core.
-        var bandwidthOneCore: Double
-        var bandwidthAllCores: Double
+        var bandwidthOneCore, bandwidthAllCores: Double
         /// The synthetic store: bytes of its activation files, rows, seconds to generate and write it.
-        var syntheticBytes: Int
-        var syntheticRows: Int
+        var syntheticBytes, syntheticRows: Int
         var syntheticWriteSeconds: Double
         /// Seconds of the first l2 query (store evicted from the page cache) and the medians from the cache.
-        var firstL2Seconds: Double
-        var l2Seconds: Double
-        var cosineSeconds: Double
+        var firstL2Seconds, l2Seconds, cosineSeconds: Double
         /// Rows within ε of the query (l2, cosine); 100 are planted.
         var inside: (l2: Int, cosine: Int)
         /// The demo store: rows, seconds to build, median seconds per search (l2, cosine).
         var demoRows: Int
-        var demoBuildSeconds: Double
-        var demoL2Seconds: Double
-        var demoCosineSeconds: Double
+        var demoBuildSeconds, demoL2Seconds, demoCosineSeconds: Double
 
         /// Seconds to read the synthetic store's bytes once at the all-core bandwidth.
         var boundSeconds: Double { Double(syntheticBytes) / (bandwidthAllCores * 1e9) }

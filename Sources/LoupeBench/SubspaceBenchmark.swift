@@ -21,17 +21,14 @@ struct SubspaceBenchmark {
     static let demoSettings = NDMSettings(blockSize: 16, threshold: 0.2, steps: 2000, mergeEvery: 1500, seed: 1)
 
     struct Result {
-        var storeSeconds: Double
-        var trainingSeconds: Double
-        var stepSeconds: Double
+        var storeSeconds, trainingSeconds, stepSeconds: Double
         var steps: Int
         var sizes: [Int]
         var checkSeconds: Double
         /// Gini of the IOI effects: NDM first, then each baseline.
         var gini: [(String, Double)]
         var effects: [Double]
-        var searchGflops: Double
-        var sgemmGflops: Double
+        var searchGflops, sgemmGflops: Double
     }
 
     func run(demoModel: URL) throws -> Result {

@@ -6,8 +6,7 @@ import LoupeFindings
 /// `loupe circuit`: scores the heads, MLPs and edges that carry a task's behaviour with one method.
 struct CircuitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "circuit",
-        abstract: "Score the nodes and edges of a model's circuit for a task with one method; write JSON.",
+        commandName: "circuit", abstract: "Score the nodes and edges of a model's circuit for a task with one method; write JSON.",
         discussion: """
             TASK is a toy-world task (ioi, greater_than, counting, induction, docstring) or a JSON Lines file of \
             {"clean", "corrupted", "answer", "wrong_answer"} pairs. Scores are changes of the logit difference \

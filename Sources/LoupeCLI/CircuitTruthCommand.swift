@@ -7,8 +7,7 @@ import LoupeFindings
 /// greedy pruning, and writes it as a ground-truth file for `loupe circuit --ground-truth`.
 struct CircuitTruthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "circuit-truth",
-        abstract: "Find a task's reference circuit by ablation and greedy pruning; write it as ground truth.",
+        commandName: "circuit-truth", abstract: "Find a task's reference circuit by ablation and greedy pruning; write it as ground truth.",
         discussion: """
             Starting from every head and MLP, repeatedly knocks out the node whose removal keeps the normalised \
             logit difference highest, while it stays at or above --keep; then removes any node costing less than \
@@ -31,10 +30,8 @@ struct CircuitTruthCommand: ParsableCommand {
 
     /// The file's contents.
     private struct TruthFile: Encodable {
-        var nodes: [String]
-        var edges: [String]
-        var faithfulness: Double
-        var completeness: Double
+        var nodes, edges: [String]
+        var faithfulness, completeness: Double
         var drops: [CircuitNodeDrop]
         var command: String
     }

@@ -29,11 +29,11 @@ struct CircuitTaskOptions: ParsableArguments {
     @Option(help: "A Hugging Face GPT-2 model directory (config.json, model.safetensors, tokenizer).")
     var model: String
 
-    @Option(help: "A toy-world task name or a JSON Lines task file.")
-    var task: String
-
     @Flag(help: "Put the beginning-of-sequence token (<|endoftext|>) before each prompt of a task file.")
     var prependBos = false
+
+    @Option(help: "A toy-world task name or a JSON Lines task file.")
+    var task: String
 
     @Option(help: "Pairs drawn for a toy task.")
     var examples: Int = 64

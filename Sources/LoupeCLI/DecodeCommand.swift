@@ -7,8 +7,7 @@ import LoupeFindings
 /// through the model, and says what the samples inside ε share (the decoded ε-preimage of InversionView).
 struct DecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "decode",
-        abstract: "Sample inputs whose activation is near a query's from an inversion decoder; write JSON.",
+        commandName: "decode", abstract: "Sample inputs whose activation is near a query's from an inversion decoder; write JSON.",
         discussion: """
             Distinct candidates are drawn from the decoder in equal shares at temperatures 0.5, 1 and 2 and \
             activation-noise levels 0 and 0.05 (8 per sample), each is run through the model, and its distance is \

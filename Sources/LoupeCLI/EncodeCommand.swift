@@ -6,8 +6,7 @@ import LoupeAnalysis
 /// reconstruction.
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "encode",
-        abstract: "Encode activations with an SAELens dictionary and save features and reconstruction as safetensors.",
+        commandName: "encode", abstract: "Encode activations with an SAELens dictionary and save features and reconstruction as safetensors.",
         discussion: """
             Reads one tensor [..., d_in] (leading dimensions are flattened to N rows; [..., H, D] \
             with H·D = d_in for hook_z dictionaries) and writes `feature_acts` (F32 [N, d_sae]) and \

@@ -7,8 +7,7 @@ import LoupeToyWorld
 /// `loupe eval-tasks --model DIR`: accuracy and logit difference of a toy-world model on every task.
 struct EvalTasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval-tasks",
-        abstract: "Score a toy-world model on its tasks: one JSON object per line per task.",
+        commandName: "eval-tasks", abstract: "Score a toy-world model on its tasks: one JSON object per line per task.",
         discussion: """
             accuracy: fraction of held-out prompts whose correct answer outranks the wrong one (greater_than: \
             probability mass on years above the start year exceeds the rest). logit_diff: mean logit of the \

@@ -6,8 +6,7 @@ import LoupeModel
 /// `loupe forward`: runs one text through a model and writes tokens, logits and hook activations.
 struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "forward",
-        abstract: "Run a text through a model and save tokens, logits and hook activations as safetensors.",
+        commandName: "forward", abstract: "Run a text through a model and save tokens, logits and hook activations as safetensors.",
         discussion: """
             Writes `tokens` (I32 [T]), `logits` (F32 [T, V]) and every requested hook (F32, batch \
             dimension dropped; TransformerLens names, e.g. blocks.0.attn.hook_pattern [H, T, T]).

@@ -5,8 +5,7 @@ import LoupeCore
 /// `loupe inspect`: lists the tensors of a safetensors file.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inspect",
-        abstract: "List the tensor names, dtypes and shapes of a safetensors file.")
+        commandName: "inspect", abstract: "List the tensor names, dtypes and shapes of a safetensors file.")
 
     @Argument(help: "The safetensors file.")
     var file: String

@@ -8,8 +8,7 @@ import LoupeModel
 /// how many lie within ε (the retrieved ε-preimage of InversionView).
 struct PreimageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "preimage",
-        abstract: "Find the corpus positions whose activation at a hook is nearest a query's; write JSON.",
+        commandName: "preimage", abstract: "Find the corpus positions whose activation at a hook is nearest a query's; write JSON.",
         discussion: """
             The corpus (.txt: one document per line; .jsonl: {"text": ...}) is cut into windows of --context tokens \
             (with --prepend-bos: the BOS token and up to context − 1 document tokens); every position whose token is \

@@ -21,14 +21,14 @@ struct QueryOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The query position: a token index, 0-based, negative counting from the end.")
     var position: Int
 
-    @Flag(help: "Put the beginning-of-sequence token (<|endoftext|>) first (before the query, and every corpus window or sample).")
-    var prependBos = false
-
     @Option(help: "Inputs within this distance are counted as inside.")
     var epsilon: Double = 0.1
 
     @Option(help: "l2 (normalised by the query's norm) or cosine.")
     var distance: String = "l2"
+
+    @Flag(help: "Put the beginning-of-sequence token (<|endoftext|>) first (before the query, and every corpus window or sample).")
+    var prependBos = false
 
     func validate() throws {
         guard epsilon.isFinite, epsilon >= 0 else { throw ValidationError("--epsilon must be a finite number ≥ 0, got \(epsilon)") }

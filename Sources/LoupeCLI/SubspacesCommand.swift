@@ -7,8 +7,7 @@ import LoupeReport
 /// `loupe subspaces SPEC`: learns the NDM partition of one hook point as a YAML spec describes.
 struct SubspacesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subspaces",
-        abstract: "Learn the subspaces (NDM) of a model's hook point from a YAML spec.",
+        commandName: "subspaces", abstract: "Learn the subspaces (NDM) of a model's hook point from a YAML spec.",
         discussion: """
             The spec names the model, the corpus (as in report.yaml), the site, the starting block size, the merging \
             threshold, the steps and the seed. Writes rotation.safetensors (R, z = h R), partition.json \
@@ -20,10 +19,10 @@ struct SubspacesCommand: ParsableCommand {
     @Argument(help: "The subspace training spec (YAML).")
     var spec: String
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     @Flag(help: "Print the partition and the causal checks as one JSON object.")
     var json = false
-
-    @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
         let spec = try SubspaceTrainingSpec.load(url: URL(fileURLWithPath: self.spec))
@@ -52,8 +51,7 @@ struct SubspacesCommand: ParsableCommand {
 
 /// `loupe subspaces --json`: the partition's sizes and the causal checks.
 struct SubspacesOutput: Encodable {
-    var site: String
-    var output: String
+    var site, output: String
     var sizes: [Int]
     var steps: Int
     var converged: Bool

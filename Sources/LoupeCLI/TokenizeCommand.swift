@@ -5,8 +5,7 @@ import LoupeModel
 /// `loupe tokenize`: prints the token ids of a text file as one JSON array.
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tokenize",
-        abstract: "Print the token ids of a text file as a JSON array.")
+        commandName: "tokenize", abstract: "Print the token ids of a text file as a JSON array.")
 
     @Option(help: "A model or tokenizer directory (tokenizer.json, vocab.json + merges.txt, or loupe_tokenizer.json).")
     var tokenizer: String

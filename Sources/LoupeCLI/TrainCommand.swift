@@ -8,8 +8,7 @@ import LoupeToyWorld
 /// Hugging Face checkpoints, a loss log and task scores; resumes from the last checkpoint.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train",
-        abstract: "Train a GPT-2 model from a YAML spec (resumes from the last checkpoint in its output directory).")
+        commandName: "train", abstract: "Train a GPT-2 model from a YAML spec (resumes from the last checkpoint in its output directory).")
 
     @Argument(help: "The training spec (YAML).")
     var spec: String

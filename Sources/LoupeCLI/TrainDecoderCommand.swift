@@ -6,8 +6,7 @@ import LoupeReport
 /// `loupe train-decoder SPEC`: trains an inversion decoder for a model's sites as a YAML spec describes.
 struct TrainDecoderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train-decoder",
-        abstract: "Train an inversion decoder (InversionView) for a model's sites from a YAML spec.",
+        commandName: "train-decoder", abstract: "Train an inversion decoder (InversionView) for a model's sites from a YAML spec.",
         discussion: """
             The spec names the probed model, its sites (hook names, `*` for every layer, `heads: all`), the decoder's \
             sizes, the data (toy_world, or a corpus file), the training steps and the seed. Writes config.json (with \

@@ -21,8 +21,7 @@ public struct TrainSpec {
     var seed: UInt64
     var config: GPT2Config
     var optimizer: OptimizerSettings
-    var batchSize: Int
-    var checkpointEvery: Int
+    var batchSize, checkpointEvery: Int
     /// Held-out prompts per task evaluated after training.
     var evaluationExamples: Int
 

@@ -32,6 +32,16 @@ struct FuzzTarget {
 
     static let none: (URL, URL) throws -> Void = { _, _ in }
 
+    /// One of GPT-2's two tokenizer files (`vocab.json`, `merges.txt`) fuzzed beside a valid `other`.
+    static func gpt2TokenizerFile(_ fileName: String, beside other: String, name: String) -> FuzzTarget {
+        let folder = "Tests/Fixtures/gpt2-bare/"
+        return FuzzTarget(
+            name: name, summary: "GPT-2 `\(fileName)` beside a valid `\(other)`", fileName: fileName,
+            seeds: { repository in [try file(repository, folder + fileName)] },
+            prepare: { scratch, repository in try link(scratch, other, to: repository.appendingPathComponent(folder + other)) },
+            parse: { _, scratch in _ = try TokenizerLoader.load(directory: scratch).encode("Hello world, it's 2026!") })
+    }
+
     static let all: [FuzzTarget] = [
         FuzzTarget(
             name: "safetensors", summary: "safetensors header and tensor data (`SafetensorsFile`)", fileName: "input.safetensors",
@@ -86,20 +96,8 @@ struct FuzzTarget {
             seeds: { repository in [try file(repository, "Tests/Fixtures/gpt2-bare/tokenizer.json")] },
             prepare: none,
             parse: { _, scratch in _ = try TokenizerLoader.load(directory: scratch).encode("Hello world, it's 2026 — ünïcode!") }),
-        FuzzTarget(
-            name: "vocab-json", summary: "GPT-2 `vocab.json` beside a valid `merges.txt`", fileName: "vocab.json",
-            seeds: { repository in [try file(repository, "Tests/Fixtures/gpt2-bare/vocab.json")] },
-            prepare: { scratch, repository in
-                try link(scratch, "merges.txt", to: repository.appendingPathComponent("Tests/Fixtures/gpt2-bare/merges.txt"))
-            },
-            parse: { _, scratch in _ = try TokenizerLoader.load(directory: scratch).encode("Hello world, it's 2026!") }),
-        FuzzTarget(
-            name: "merges-txt", summary: "GPT-2 `merges.txt` beside a valid `vocab.json`", fileName: "merges.txt",
-            seeds: { repository in [try file(repository, "Tests/Fixtures/gpt2-bare/merges.txt")] },
-            prepare: { scratch, repository in
-                try link(scratch, "vocab.json", to: repository.appendingPathComponent("Tests/Fixtures/gpt2-bare/vocab.json"))
-            },
-            parse: { _, scratch in _ = try TokenizerLoader.load(directory: scratch).encode("Hello world, it's 2026!") }),
+        gpt2TokenizerFile("vocab.json", beside: "merges.txt", name: "vocab-json"),
+        gpt2TokenizerFile("merges.txt", beside: "vocab.json", name: "merges-txt"),
         FuzzTarget(
             name: "loupe-tokenizer", summary: "`loupe_tokenizer.json` (word- and character-level)", fileName: "loupe_tokenizer.json",
             seeds: { repository in [try file(repository, "Reports/demo/model/loupe_tokenizer.json")] },

@@ -10,12 +10,6 @@ public struct PhaseTiming: Codable, Sendable, Equatable {
     /// The largest resident set of the process during the phase, in bytes (on Linux; elsewhere the
     /// largest since the process started).
     public var peakResidentBytes: Int
-
-    public init(phase: String, seconds: Double, peakResidentBytes: Int) {
-        self.phase = phase
-        self.seconds = seconds
-        self.peakResidentBytes = peakResidentBytes
-    }
 }
 
 /// Where a build's time and memory went, phase by phase (`loupe build --timings`; written to

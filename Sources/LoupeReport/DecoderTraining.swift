@@ -16,13 +16,8 @@ public enum DecoderTraining {
     public static func run(spec: DecoderTrainingSpec, progress: Progress? = nil) throws -> InversionDecoder {
         let probed = try GPT2Model.load(directory: spec.model)
         let tokenizer = try TokenizerLoader.load(directory: spec.model)
-        var bos: Int?
-        if spec.prependBOS {
-            guard let id = tokenizer.id(for: "<|endoftext|>") else {
-                throw BuildError(step: .spec, path: spec.path, reason: "key 'prepend_bos': the tokenizer of \(spec.model.path) has no <|endoftext|> token")
-            }
-            bos = id
-        }
+        let bos = try BeginningOfSequence.id(prepend: spec.prependBOS, tokenizer: tokenizer, key: "prepend_bos",
+                                             spec: spec.path, model: spec.model)
         let source: DecoderInputSource
         switch spec.data {
         case let .toyWorld(sentences, taskShare, readoutShare, tasks):

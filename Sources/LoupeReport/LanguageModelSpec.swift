@@ -10,9 +10,7 @@ public struct LanguageModelSpec: Equatable, Sendable {
     /// Examples judged per request.
     public var batchSize = 10
     /// Held-out windows judged for detection, marked for fuzzing, and simulated token by token.
-    public var detectionWindows = 20
-    public var fuzzingWindows = 10
-    public var simulationWindows = 6
+    public var detectionWindows = 20, fuzzingWindows = 10, simulationWindows = 6
     /// Largest share of asked features that may fall back to the offline explanation; above it the
     /// build writes the site and then fails.
     public var maxFallback = 0.05
@@ -33,10 +31,13 @@ public struct LanguageModelSpec: Equatable, Sendable {
     static func read(_ section: SpecReader) throws -> LanguageModelSpec {
         try section.rejectUnknownKeys(["batch_size", "detection_windows", "fuzzing_windows", "simulation_windows", "max_fallback"])
         var spec = LanguageModelSpec()
-        spec.batchSize = try section.integer("batch_size", default: spec.batchSize, range: 1...100)
-        spec.detectionWindows = try section.integer("detection_windows", default: spec.detectionWindows, range: 2...1000)
-        spec.fuzzingWindows = try section.integer("fuzzing_windows", default: spec.fuzzingWindows, range: 2...1000)
-        spec.simulationWindows = try section.integer("simulation_windows", default: spec.simulationWindows, range: 1...1000)
+        let counts: [(key: String, field: WritableKeyPath<LanguageModelSpec, Int>, range: ClosedRange<Int>)] = [
+            ("batch_size", \.batchSize, 1...100), ("detection_windows", \.detectionWindows, 2...1000),
+            ("fuzzing_windows", \.fuzzingWindows, 2...1000), ("simulation_windows", \.simulationWindows, 1...1000),
+        ]
+        for count in counts {
+            spec[keyPath: count.field] = try section.integer(count.key, default: spec[keyPath: count.field], range: count.range)
+        }
         spec.maxFallback = try section.number("max_fallback", default: spec.maxFallback, range: 0...1)
         return spec
     }

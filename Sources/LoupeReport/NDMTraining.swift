@@ -26,13 +26,8 @@ public enum NDMTraining {
         return try failing {
             let model = try GPT2Model.load(directory: spec.model)
             let tokenizer = try TokenizerLoader.load(directory: spec.model)
-            var bos: Int?
-            if spec.prependBOS {
-                guard let id = tokenizer.id(for: "<|endoftext|>") else {
-                    throw BuildError(step: .spec, path: spec.path, reason: "key 'corpus.prepend_bos': the tokenizer of \(spec.model.path) has no <|endoftext|> token")
-                }
-                bos = id
-            }
+            let bos = try BeginningOfSequence.id(prepend: spec.prependBOS, tokenizer: tokenizer, key: "corpus.prepend_bos",
+                                                 spec: spec.path, model: spec.model)
             let corpus = try CorpusStep.documents(spec.corpus, contextLength: spec.contextLength)
             let windows = try TokenizedCorpus(corpus: corpus, tokenizer: tokenizer)
                 .windows(contextLength: min(spec.contextLength, model.config.contextLength), bos: bos)

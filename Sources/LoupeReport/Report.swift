@@ -12,7 +12,7 @@ import LoupeSite
 ///
 /// `build` runs the named steps (`BuildStep`) in order, or returns the cached findings when every
 /// input is unchanged; `render` writes the static site from findings alone. A sharded build runs
-/// `buildShard` for every shard (twice: two rounds), then `merge`. All throw `BuildError`.
+/// `buildShard` for every shard (twice: two rounds), then `build` with `mergingShards`. All throw `BuildError`.
 public enum Report {
     /// The findings of `spec`: from `<report>/findings/` when a cached file's input fingerprint
     /// matches (unless `force`; the model is then not even loaded), else computed step by step and
@@ -20,13 +20,39 @@ public enum Report {
     /// written to `findings/timings.json`); `environment` is read for the optional language-model endpoint
     /// (`LOUPE_LLM_*`, part of the fingerprint), whose answers are kept under `findings/llm-cache/` and
     /// reused unless `refreshLanguageModel`.
+    ///
+    /// With `mergingShards`, the findings of a sharded build (`loupe merge`): every shard in
+    /// `findings/shards/` (which must all exist and come from the current inputs) combined and the
+    /// rest of the build run on them, cached like an unsharded build's, which they equal byte for
+    /// byte. The shards are removed once the findings are saved.
     public static func build(
         spec: ReportSpec, force: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        refreshLanguageModel: Bool = false,
+        refreshLanguageModel: Bool = false, mergingShards merging: Bool = false,
         progress: @escaping BuildProgress = { _ in }
     ) throws -> ReportFindings {
-        try findings(spec: spec, force: force, environment: environment, refreshLanguageModel: refreshLanguageModel, merging: false, progress: progress)
+        let cache = FindingsCache(directory: spec.findingsDirectory)
+        var digests = FileDigests()
+        let languageModel = InputFingerprint.languageModel(environment)
+        let before = try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)
+        if !force, let findings = cache.findings(fingerprint: before) {
+            progress(.note(.cache, "inputs unchanged: reusing \(cache.file(fingerprint: before).path)"))
+            return findings
+        }
+        var timings = BuildTimings()
+        let context = BuildContext(spec: spec, environment: environment, refreshLanguageModel: refreshLanguageModel) { event in
+            if case let .timed(phase) = event { timings.phases.append(phase) }
+            progress(event)
+        }
+        let shards = merging ? try ShardSet.load(spec: spec, fingerprint: InputFingerprint.of(spec, digests: &digests)) : nil
+        let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
+        let findings = try ReportPipeline(context: context, inputs: inputs, shards: shards).run()
+        // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
+        try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)) }
+        try cache.store(timings)
+        BuildCheckpoints(spec: spec).removeAll()
+        if let shards { try? FileManager.default.removeItem(at: shards.directory) }
+        return findings
     }
 
     /// Computes one shard of a sharded build in `findings/shards/<i>-of-<n>/` and returns that folder.
@@ -60,46 +86,6 @@ public enum Report {
         let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
         try ShardBuild(context: context, inputs: inputs).run(shard: shard, folder: folder, fingerprint: fingerprint)
         return folder
-    }
-
-    /// The findings of a sharded build: every shard in `findings/shards/` (which must all exist and
-    /// come from the current inputs) combined and the rest of the build run on them, cached like
-    /// `build`'s, which they equal byte for byte. The shards are removed once the findings are saved.
-    public static func merge(
-        spec: ReportSpec, force: Bool = false,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        refreshLanguageModel: Bool = false,
-        progress: @escaping BuildProgress = { _ in }
-    ) throws -> ReportFindings {
-        try findings(spec: spec, force: force, environment: environment, refreshLanguageModel: refreshLanguageModel, merging: true, progress: progress)
-    }
-
-    private static func findings(
-        spec: ReportSpec, force: Bool, environment: [String: String], refreshLanguageModel: Bool, merging: Bool,
-        progress: @escaping BuildProgress
-    ) throws -> ReportFindings {
-        let cache = FindingsCache(directory: spec.findingsDirectory)
-        var digests = FileDigests()
-        let languageModel = InputFingerprint.languageModel(environment)
-        let before = try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)
-        if !force, let findings = cache.findings(fingerprint: before) {
-            progress(.note(.cache, "inputs unchanged: reusing \(cache.file(fingerprint: before).path)"))
-            return findings
-        }
-        var timings = BuildTimings()
-        let context = BuildContext(spec: spec, environment: environment, refreshLanguageModel: refreshLanguageModel) { event in
-            if case let .timed(phase) = event { timings.phases.append(phase) }
-            progress(event)
-        }
-        let shards = merging ? try ShardSet.load(spec: spec, fingerprint: InputFingerprint.of(spec, digests: &digests)) : nil
-        let inputs = try context.timed(.inputs) { try ReportInputs.load(spec: spec) }
-        let findings = try ReportPipeline(context: context, inputs: inputs, shards: shards).run()
-        // Training a dictionary writes it into the inputs: the cache is named by the inputs as they are now.
-        try context.timed(.cache) { try cache.store(findings, fingerprint: try InputFingerprint.of(spec, languageModel: languageModel, digests: &digests)) }
-        try cache.store(timings)
-        BuildCheckpoints(spec: spec).removeAll()
-        if let shards { try? FileManager.default.removeItem(at: shards.directory) }
-        return findings
     }
 
     /// Writes the site of `findings` to `directory` (a temporary folder swapped into place, so a

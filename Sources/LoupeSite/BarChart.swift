@@ -20,12 +20,9 @@ struct BarChart {
     /// Bars left of zero get the `neg` class (for signed values such as logit effects).
     var signed: Bool = false
 
-    static let width = 360.0
-    static let height = 150.0
-    static let left = 44.0
-    static let right = 10.0
-    static let top = 10.0
-    static let bottom = 36.0
+    /// The figure's size and the plot's margins inside it, in SVG units.
+    static let width = 360.0, height = 150.0
+    static let left = 44.0, right = 10.0, top = 10.0, bottom = 36.0
 
     init(histogram: Histogram, xLabel: String, title: String, signed: Bool = false) {
         self.lower = Double(histogram.lower)

@@ -98,6 +98,11 @@ enum SitePaths {
         urlSegment(dictionaryID) + "/" + featureFolder + "/" + featurePage(index)
     }
 
+    /// A site's folder within a section (`neighbourhoods`, `subspaces`), relative to the site root, ending in `/`.
+    static func siteFolder(section: String, slug: String) -> String {
+        section + "/" + slug + "/"
+    }
+
     /// Link from the site root to a circuit task's folder, ending in `/`.
     static func circuitFolderHref(slug: String) -> String {
         circuits + "/" + urlSegment(slug) + "/"

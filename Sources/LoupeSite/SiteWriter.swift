@@ -197,8 +197,7 @@ final class SiteBuild: @unchecked Sendable {
     /// The report's title: the index's heading.
     let title: String
     let templates: TemplateSet
-    let assets: URL
-    let root: URL
+    let assets, root: URL
     private var summaryHTML = ""
 
     init(findings: ReportFindings, summaryMarkdown: String, title: String, templates: TemplateSet, assets: URL, root: URL) {

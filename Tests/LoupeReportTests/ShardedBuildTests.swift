@@ -4,7 +4,7 @@ import LoupeReport
 import Testing
 
 /// Sharded builds: `Report.buildShard` for every shard (once, or twice for the second round) then
-/// `Report.merge` give the findings and site of one unsharded build, byte for byte; `loupe merge`
+/// `Report.build(mergingShards:)` give the findings and site of one unsharded build, byte for byte; `loupe merge`
 /// names missing and stale shards.
 @Suite(.serialized) struct ShardedBuildTests {
     /// Builds `report` unsharded, then again as `count` shards merged (in the same folder: the
@@ -28,7 +28,7 @@ import Testing
             let folder = try Report.buildShard(spec: spec, shard: Shard(index: index, count: count))
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("second-0.json").path))
         }
-        try Report.render(findings: try Report.merge(spec: spec), title: spec.title, to: spec.siteDirectory)
+        try Report.render(findings: try Report.build(spec: spec, mergingShards: true), title: spec.title, to: spec.siteDirectory)
         #expect(!FileManager.default.fileExists(atPath: spec.findingsDirectory.appendingPathComponent("shards").path))
         return (whole, try output())
     }

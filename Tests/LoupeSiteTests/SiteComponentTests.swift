@@ -203,8 +203,8 @@ struct SiteViewModelTests {
         let circuits = try #require(findings.circuits).tasks.map(CircuitTaskFacts.init)
         let task = CircuitTaskViewBuilder.taskPage(circuits[0], findings: findings)
         let head = CircuitNodeViewBuilder.nodePage(circuits[0].nodes[3], facts: circuits[0], all: circuits, findings: findings)
-        #expect(task.truth != nil && head.prevNode != nil && head.nextNode != nil && head.hasFeatures && head.hasPatterns)
-        #expect(head.hasNeighbourhoods && page.topExamples.first?.exQueryHref != nil)
+        #expect(task.truth != nil && head.prevNode != nil && head.nextNode != nil && !head.features.isEmpty && !head.patterns.isEmpty)
+        #expect(!head.neighbourhoods.isEmpty && page.topExamples.first?.exQueryHref != nil)
         let neighbourhoods = try #require(findings.neighbourhoods)
         let nbIndex = NeighbourhoodSiteViewBuilder.indexPage(neighbourhoods, findings: findings)
         let nbSite = NeighbourhoodSiteViewBuilder.sitePage(neighbourhoods.sites[1], in: neighbourhoods, findings: findings)
@@ -216,7 +216,7 @@ struct SiteViewModelTests {
         let ssSite = SubspaceViewBuilder.sitePage(subspaces.sites[0], in: subspaces, findings: findings)
         let ssFirst = SubspaceViewBuilder.subspacePage(0, site: subspaces.sites[0], in: subspaces, findings: findings)
         let ssSecond = SubspaceViewBuilder.subspacePage(1, site: subspaces.sites[0], in: subspaces, findings: findings)
-        #expect(ssSecond.previousHref != nil && ssSecond.nextHref != nil && task.hasSubspaceLinks)
+        #expect(ssSecond.previousHref != nil && ssSecond.nextHref != nil && !task.subspaceLinks.isEmpty)
         var answered = Set<String>()
         for tree in [try MustacheTree.tree(page), try MustacheTree.tree(index), try MustacheTree.tree(table),
                      try MustacheTree.tree(task), try MustacheTree.tree(head), try MustacheTree.tree(nbIndex),
@@ -248,6 +248,10 @@ struct SiteViewModelTests {
         let findings = SiteFixtures.report()
         let index = try MustacheTree.tree(IndexPageView(findings: findings, title: findings.name, summaryHTML: "")).fields
         #expect(index["hasDictionaries"] as? Bool == true)
+        #expect(index["hasCircuits"] as? Bool == !(findings.circuits?.tasks ?? []).isEmpty)
+        let empty = try MustacheTree.tree(DistanceListView<RetrievedRowView>(
+            listInside: [], listOutside: [], listCount: "", listTotal: "", hasRows: false)).fields
+        #expect(empty["hasListInside"] as? Bool == false && empty["hasListOutside"] as? Bool == false)
         let rows = try #require(index["dictionaries"] as? [Any])
         #expect(rows.count == findings.dictionaries.count)
         #expect((rows.first as? MustacheObject)?.fields["dictID"] as? String == findings.dictionaries[0].id)

@@ -7,8 +7,7 @@ import LoupeReport
 /// and writes its static site to `<report>/site/`.
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "build",
-        abstract: "Build a report: feature atlases and their static site, from a report.yaml.",
+        commandName: "build", abstract: "Build a report: feature atlases and their static site, from a report.yaml.",
         discussion: """
             Findings are kept as JSON under <report>/findings/, named by a fingerprint of every input, so a \
             rebuild with unchanged inputs only re-renders the site. The site is written to a temporary folder \
@@ -20,18 +19,11 @@ struct BuildCommand: ParsableCommand {
     @Argument(help: "The report spec (Reports/<name>/report.yaml).")
     var spec: String
 
-    @Flag(help: "Recompute the findings even when cached ones match the inputs.")
-    var force = false
-
-    @Flag(help: "Print the wall time and peak resident memory of every phase (also in <report>/findings/timings.json).")
-    var timings = false
+    @OptionGroup var findingsOptions: FindingsOptions
 
     @Option(help: ArgumentHelp(
         "Compute only shard i of n (i from 0, e.g. $SLURM_ARRAY_TASK_ID/4) for 'loupe merge'.", valueName: "i/n"))
     var shard: String?
-
-    @Flag(name: .customLong("llm-refresh"), help: "Ask the language model again instead of reusing answers cached under <report>/findings/llm-cache/.")
-    var llmRefresh = false
 
     @OptionGroup var progressOptions: ProgressOptions
 
@@ -47,13 +39,14 @@ struct BuildCommand: ParsableCommand {
         let spec = try ReportSpec.load(url: URL(fileURLWithPath: self.spec))
         let printer = BuildProgressPrinter(quiet: progressOptions.quiet)
         if let shard {
-            let folder = try Report.buildShard(spec: spec, shard: Shard(parsing: shard), force: force, progress: printer.receive)
-            if timings { print(printer.timings.table(), terminator: "") }
+            let folder = try Report.buildShard(spec: spec, shard: Shard(parsing: shard), force: findingsOptions.force, progress: printer.receive)
+            if findingsOptions.timings { print(printer.timings.table(), terminator: "") }
             print(folder.path)
             return
         }
-        let findings = try Report.build(spec: spec, force: force, refreshLanguageModel: llmRefresh, progress: printer.receive)
-        try SiteOutput(spec: spec, findings: findings, printer: printer, timings: timings).write()
+        let findings = try Report.build(spec: spec, force: findingsOptions.force, refreshLanguageModel: findingsOptions.llmRefresh,
+                                        progress: printer.receive)
+        try SiteOutput(spec: spec, findings: findings, printer: printer, timings: findingsOptions.timings).write()
     }
 }
 

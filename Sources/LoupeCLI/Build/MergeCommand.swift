@@ -6,8 +6,7 @@ import LoupeReport
 /// `<report>/findings/shards/` into the report's findings and writes its site.
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "merge",
-        abstract: "Combine the shards of a sharded build into the report's findings and site.",
+        commandName: "merge", abstract: "Combine the shards of a sharded build into the report's findings and site.",
         discussion: """
             Every shard i of n must have been computed from the current inputs with \
             'loupe build SPEC --shard i/n'; a missing or stale shard is named. The findings equal those of \
@@ -17,21 +16,14 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "The report spec the shards were built from.")
     var spec: String
 
-    @Flag(help: "Recompute the findings even when cached ones match the inputs.")
-    var force = false
-
-    @Flag(help: "Print the wall time and peak resident memory of every phase.")
-    var timings = false
-
-    @Flag(name: .customLong("llm-refresh"), help: "Ask the language model again instead of reusing answers cached under <report>/findings/llm-cache/.")
-    var llmRefresh = false
-
+    @OptionGroup var findingsOptions: FindingsOptions
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
         let spec = try ReportSpec.load(url: URL(fileURLWithPath: self.spec))
         let printer = BuildProgressPrinter(quiet: progressOptions.quiet)
-        let findings = try Report.merge(spec: spec, force: force, refreshLanguageModel: llmRefresh, progress: printer.receive)
-        try SiteOutput(spec: spec, findings: findings, printer: printer, timings: timings).write()
+        let findings = try Report.build(spec: spec, force: findingsOptions.force, refreshLanguageModel: findingsOptions.llmRefresh,
+                                        mergingShards: true, progress: printer.receive)
+        try SiteOutput(spec: spec, findings: findings, printer: printer, timings: findingsOptions.timings).write()
     }
 }

@@ -13,8 +13,7 @@ struct ShardRecord: Codable, Equatable {
     var format = ShardRecord.formatName
     /// `InputFingerprint.of(spec)` when the shard was computed.
     var fingerprint: String
-    var index: Int
-    var count: Int
+    var index, count: Int
     /// The shard's corpus windows, `[lower, upper)`.
     var windows: [Int]
     /// The spec's hooks, in order.
@@ -53,8 +52,7 @@ struct ShardRecord: Codable, Equatable {
 /// A shard's first-pass maxima of one hook, with what identifies the statistics they belong to.
 struct ShardMaxima: Codable, Equatable {
     var hook: String
-    var featureCount: Int
-    var inputWidth: Int
+    var featureCount, inputWidth: Int
     var options: AtlasOptions
     /// Largest firing activation per feature over the shard (`F`).
     var maxima: [Float]

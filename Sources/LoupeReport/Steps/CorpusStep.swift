@@ -22,7 +22,7 @@ struct CorpusStep {
             let tokenizer = inputs.tokenizer
             let tokenized = TokenizedCorpus(corpus: corpus, tokenizer: tokenizer)
             try spec.limits.checkDocuments(tokenized, corpus: corpus, spec: spec)
-            let bos = spec.prependBos ? tokenizer.id(for: "<|endoftext|>") : nil
+            let bos = spec.prependBos ? tokenizer.id(for: BeginningOfSequence.token) : nil
             let windows = try tokenized.windows(
                 contextLength: min(spec.contextLength, inputs.model.config.contextLength), bos: bos)
             guard !windows.isEmpty else {

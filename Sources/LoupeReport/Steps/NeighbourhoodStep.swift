@@ -67,7 +67,7 @@ struct NeighbourhoodStep {
         let preimageSite = try PreimageSite(hook: site.hook, head: site.head, model: model)
         let siteIndex = try decoder.config.siteIndex(hook: site.hook, head: site.head)
         let queries = try site.queries.flatMap { try resolve($0, windows: windows, dictionaries: dictionaries) }
-        let bos = tokenizer.id(for: "<|endoftext|>")
+        let bos = tokenizer.id(for: BeginningOfSequence.token)
         let progress = context.track(.neighbourhoods(site: slug), "decoding", total: queries.count, unit: "queries")
         defer { progress.finish() }
         var found: [NeighbourhoodQuery] = []
@@ -119,7 +119,7 @@ struct NeighbourhoodStep {
         switch source {
         case let .text(text, position):
             var tokens = tokenizer.encode(text)
-            if spec.prependBos, let bos = tokenizer.id(for: "<|endoftext|>") { tokens.insert(bos, at: 0) }
+            if spec.prependBos, let bos = tokenizer.id(for: BeginningOfSequence.token) { tokens.insert(bos, at: 0) }
             return [ResolvedQuery(tokens: tokens, position: position, origin: "text", featureExample: nil)]
         case let .task(task, examples, positions):
             let pairs = try CircuitTask.pairs(

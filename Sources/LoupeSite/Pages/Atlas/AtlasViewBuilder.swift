@@ -98,13 +98,9 @@ enum AtlasViewBuilder {
             activationChart: activationChart,
             logit: logit,
             topExamples: top,
-            hasTopExamples: !top.isEmpty,
             intervals: intervals,
-            hasIntervals: !intervals.isEmpty,
             neighbours: neighbours,
-            hasNeighbours: !neighbours.isEmpty,
-            coFiring: coFiring,
-            hasCoFiring: !coFiring.isEmpty
+            coFiring: coFiring
         )
     }
 

@@ -9,24 +9,9 @@ import LoupeFindings
 
 /// One dictionary's row in the index and its header on the table page.
 struct DictionaryView: PageView {
-    let dictHref: String
-    let dictID: String
-    let dictHook: String
-    let dictKind: String
-    let dictSource: String
-    let dictWidth: String
-    let dictInputWidth: String
+    let dictHref, dictID, dictHook, dictKind, dictSource, dictWidth, dictInputWidth: String
     let hasQuality: Bool
-    let mse: String
-    let fve: String
-    let l0: String
-    let dead: String
-    let lossRecovered: String
-    let losses: String
-    let qualityTokens: String
-    let medianDetection: String
-    let medianSimulation: String
-    let explained: String
+    let mse, fve, l0, dead, lossRecovered, losses, qualityTokens, medianDetection, medianSimulation, explained: String
 }
 
 /// `<dict-id>/index.html` (`atlas-dictionary.mustache`).
@@ -40,8 +25,7 @@ struct DictionaryPageView: PageView {
 /// One example: its focus activation, where it comes from, its tokens as markup and, when a
 /// neighbourhood query was taken from it, a link to that query (`atlas-example.mustache`).
 struct ExampleView: PageView {
-    let exValue: String
-    let exWhere: String
+    let exValue, exWhere: String
     /// Plain tokens as escaped text, the others as `<span class="a5 f" title="1.234">escaped token</span>`.
     let exTokensHTML: String
     /// The page of the neighbourhood query taken at this example's focus, for top examples a query
@@ -51,48 +35,36 @@ struct ExampleView: PageView {
 
 /// Examples whose activation falls in one interval.
 struct IntervalView: PageView {
-    let intervalRange: String
-    let intervalCount: String
+    let intervalRange, intervalCount: String
     let intervalExamples: [ExampleView]
 }
 
 /// A token and its logit weight.
 struct WeightView: PageView {
-    let wTok: String
-    let wValue: String
+    let wTok, wValue: String
 }
 
 /// The logit-effects panel.
 struct LogitView: PageView {
-    let promoted: [WeightView]
-    let suppressed: [WeightView]
+    let promoted, suppressed: [WeightView]
     let logitChart: String
 }
 
 /// A link to another feature; `linkHref` is nil when the feature has no page in this site.
 struct LinkView: PageView {
     let linkHref: String?
-    let linkLabel: String
-    let linkScore: String
+    let linkLabel, linkScore: String
 }
 
 /// The explanation panel.
 struct ExplanationView: PageView {
-    let explText: String
-    let explSource: String
-    let detection: String
-    let fuzzing: String
-    let simulation: String
-    let heldOut: String
+    let explText, explSource, detection, fuzzing, simulation, heldOut: String
 }
 
 /// `<dict-id>/features/<index>.html` (`atlas-feature.mustache`).
 struct FeaturePageView: PageView {
     let page: PageChrome
-    let featureIndex: String
-    let dictionaryID: String
-    let dictionaryHook: String
-    let tableHref: String
+    let featureIndex, dictionaryID, dictionaryHook, tableHref: String
     let prevHref: String?
     let prevLabel: String
     let nextHref: String?
@@ -102,11 +74,6 @@ struct FeaturePageView: PageView {
     let activationChart: String
     let logit: LogitView?
     let topExamples: [ExampleView]
-    let hasTopExamples: Bool
     let intervals: [IntervalView]
-    let hasIntervals: Bool
-    let neighbours: [LinkView]
-    let hasNeighbours: Bool
-    let coFiring: [LinkView]
-    let hasCoFiring: Bool
+    let neighbours, coFiring: [LinkView]
 }

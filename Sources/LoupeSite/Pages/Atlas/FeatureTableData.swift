@@ -13,10 +13,7 @@ import LoupeFindings
 struct FeatureTableRow: Encodable, Equatable {
     let i: Int
     let e: String?
-    let d: Double?
-    let m: Double?
-    let s: Double?
-    let r: Double?
+    let d, m, s, r: Double?
     let t: [String]
 
     init(_ f: FeatureFindings) {

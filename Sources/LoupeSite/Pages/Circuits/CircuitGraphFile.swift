@@ -12,8 +12,7 @@ import LoupeFindings
 struct CircuitGraphFile: Encodable {
     struct Metadata: Encodable {
         let schemaVersion: Int
-        let slug: String
-        let scan: String
+        let slug, scan: String
         let promptTokens: [String]
         let prompt: String
         let transcoderList: [String]
@@ -27,9 +26,7 @@ struct CircuitGraphFile: Encodable {
     struct QParams: Encodable {
         let pinnedIds: [String]
         let supernodes: [[String]]
-        let linkType: String
-        let clickedId: String
-        let sgPos: String
+        let linkType, clickedId, sgPos: String
 
         enum CodingKeys: String, CodingKey {
             case pinnedIds, supernodes, linkType, clickedId
@@ -42,9 +39,7 @@ struct CircuitGraphFile: Encodable {
         let feature: Int
         let layer: String
         let ctxIndex: Int
-        let featureType: String
-        let jsNodeID: String
-        let clerp: String
+        let featureType, jsNodeID, clerp: String
         let influence: Double?
         let isTargetLogit: Bool
 
@@ -56,8 +51,7 @@ struct CircuitGraphFile: Encodable {
     }
 
     struct Link: Encodable {
-        let source: String
-        let target: String
+        let source, target: String
         let weight: Double
     }
 

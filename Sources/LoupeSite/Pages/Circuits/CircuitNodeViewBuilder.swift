@@ -59,16 +59,12 @@ enum CircuitNodeViewBuilder {
             context: facts.context,
             isHead: ref.kind == .head,
             patterns: patterns,
-            hasPatterns: !patterns.isEmpty,
             taskScores: task.methods.map { scoreRow($0, node: id) },
-            hasTaskScores: !task.methods.isEmpty,
             crossColumns: columns.map { ColumnView(columnName: DisplayText.text($0)) },
             crossRows: crossRows,
             features: (head?.features ?? []).map { feature($0, findings: findings) },
-            hasFeatures: !(head?.features ?? []).isEmpty,
             hasNeighbourhoodSection: findings.neighbourhoods != nil,
             neighbourhoods: neighbourhoods,
-            hasNeighbourhoods: !neighbourhoods.isEmpty,
             prevNode: neighbour(-1),
             nextNode: neighbour(1)
         )

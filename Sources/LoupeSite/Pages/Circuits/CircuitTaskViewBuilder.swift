@@ -26,7 +26,6 @@ enum CircuitTaskViewBuilder {
             ablationDefinition: facts.ablationDefinition,
             context: facts.context,
             prompts: task.prompts.enumerated().map { prompt($1, number: $0 + 1) },
-            hasPrompts: !task.prompts.isEmpty,
             graphSVG: graph.svg,
             graphCaption: graph.caption,
             largestEdge: graph.largest,
@@ -46,8 +45,7 @@ enum CircuitTaskViewBuilder {
             hasTruth: task.groundTruth != nil,
             summaryHref: SitePaths.summary,
             graphJSONHref: SitePaths.circuitGraph,
-            subspaceLinks: subspaces,
-            hasSubspaceLinks: !subspaces.isEmpty
+            subspaceLinks: subspaces
         )
     }
 
@@ -165,7 +163,6 @@ enum CircuitTaskViewBuilder {
             truthFaith: CircuitTaskFacts.share(t.faithfulness),
             truthCompl: CircuitTaskFacts.share(t.completeness),
             drops: t.drops.map { DropRowView(dropNode: link($0.id, facts: facts), dropText: CircuitTaskFacts.share($0.drop)) },
-            hasDrops: !t.drops.isEmpty,
             truthSource: DisplayText.text(t.source)
         )
     }

@@ -10,9 +10,7 @@ struct NodeLinkView: PageView {
 }
 
 /// A column heading of a score table (a method's name).
-struct ColumnView: PageView {
-    let columnName: String
-}
+struct ColumnView: PageView { let columnName: String }
 
 /// One cell of a score table; `cellIn` marks a node inside that method's circuit.
 struct ScoreCellView: PageView {
@@ -24,11 +22,9 @@ struct ScoreCellView: PageView {
 struct CircuitPromptView: PageView {
     let promptNumber: String
     /// `<span class="t">token</span>` per token, `t d` where the two prompts differ.
-    let cleanHTML: String
-    let corruptedHTML: String
+    let cleanHTML, corruptedHTML: String
     /// `<span class="tok">token</span>` per answer.
-    let answersHTML: String
-    let wrongHTML: String
+    let answersHTML, wrongHTML: String
 }
 
 /// One method's panel on the task page.
@@ -37,25 +33,14 @@ struct MethodPanelView: PageView {
     let isBest: Bool
     let sizeText: String
     let circuitNodes: [NodeLinkView]
-    let faithText: String
-    let complText: String
-    let forwardPasses: String
-    let backwardPasses: String
-    let faithChart: String
-    let faithCaption: String
+    let faithText, complText, forwardPasses, backwardPasses, faithChart, faithCaption: String
     /// The ROC chart and its caption, when there is a ground truth and a curve.
-    let rocChart: String?
-    let rocCaption: String?
+    let rocChart, rocCaption: String?
 }
 
 /// One row of the AUC table.
 struct AUCRowView: PageView {
-    let rowMethod: String
-    let rowNodeAUC: String
-    let rowEdgeAUC: String
-    let rowSize: String
-    let rowFaith: String
-    let rowCompl: String
+    let rowMethod, rowNodeAUC, rowEdgeAUC, rowSize, rowFaith, rowCompl: String
 }
 
 /// One node's row of the task's score table: its scores under each method.
@@ -77,29 +62,18 @@ struct TruthView: PageView {
     let truthNodes: [NodeLinkView]
     /// The known edges, `nil` when it lists none.
     let truthEdges: String?
-    let truthFaith: String
-    let truthCompl: String
+    let truthFaith, truthCompl: String
     let drops: [DropRowView]
-    let hasDrops: Bool
     let truthSource: String
 }
 
 /// `circuits/<slug>/index.html` (`circuits-task.mustache`).
 struct CircuitTaskPageView: PageView {
     let page: PageChrome
-    let taskName: String
-    let pairsText: String
-    let cleanMetric: String
-    let corruptedMetric: String
-    let metricDefinition: String
-    let normalisation: String
-    let ablationName: String
-    let ablationDefinition: String
-    let context: String
+    let taskName, pairsText, cleanMetric, corruptedMetric, metricDefinition, normalisation, ablationName,
+        ablationDefinition, context: String
     let prompts: [CircuitPromptView]
-    let hasPrompts: Bool
-    let graphSVG: String
-    let graphCaption: String
+    let graphSVG, graphCaption: String
     /// The largest |score| among the drawn edges, `nil` when none is drawn.
     let largestEdge: String?
     let methods: [MethodPanelView]
@@ -108,34 +82,25 @@ struct CircuitTaskPageView: PageView {
     let scoreColumns: [ColumnView]
     let scoreRows: [ScoreRowView]
     let hasTruth: Bool
-    let summaryHref: String
-    let graphJSONHref: String
+    let summaryHref, graphJSONHref: String
     /// Subspaces (NDM) with a large effect on this task, largest first.
     let subspaceLinks: [SubspaceLinkView]
-    let hasSubspaceLinks: Bool
 }
 
 /// A subspace linked from a circuit task's page: where it is, its size and its effect on the task.
 struct SubspaceLinkView: PageView {
-    let linkHref: String
-    let linkLabel: String
-    let linkHook: String
-    let linkSize: String
-    let linkEffect: String
+    let linkHref, linkLabel, linkHook, linkSize, linkEffect: String
     let linkShared: String?
 }
 
 /// One attention pattern on a node page.
 struct PatternView: PageView {
-    let patternSVG: String
-    let patternCaption: String
+    let patternSVG, patternCaption: String
 }
 
 /// A node's score under one method of the page's task.
 struct NodeScoreView: PageView {
-    let scoreMethod: String
-    let scoreValue: String
-    let scoreRank: String
+    let scoreMethod, scoreValue, scoreRank: String
     let scoreIn: Bool
 }
 
@@ -148,46 +113,29 @@ struct CrossRowView: PageView {
 /// A dictionary feature the head writes to.
 struct HeadFeatureView: PageView {
     let featureHref: String?
-    let featureLabel: String
-    let featureWeight: String
+    let featureLabel, featureWeight: String
 }
 
 /// `circuits/<slug>/<node>.html` (`circuits-node.mustache`).
 struct CircuitNodePageView: PageView {
     let page: PageChrome
-    let nodeID: String
-    let nodeKind: String
-    let taskLabel: String
-    let taskHref: String
-    let context: String
+    let nodeID, nodeKind, taskLabel, taskHref, context: String
     let isHead: Bool
     let patterns: [PatternView]
-    let hasPatterns: Bool
     let taskScores: [NodeScoreView]
-    let hasTaskScores: Bool
     let crossColumns: [ColumnView]
     let crossRows: [CrossRowView]
     let features: [HeadFeatureView]
-    let hasFeatures: Bool
     /// Whether the report has decoded neighbourhoods (a head's page then lists those reading it).
     let hasNeighbourhoodSection: Bool
     /// The queries of neighbourhood sites reading this head's output.
     let neighbourhoods: [QueryLinkView]
-    let hasNeighbourhoods: Bool
-    let prevNode: NodeLinkView?
-    let nextNode: NodeLinkView?
+    let prevNode, nextNode: NodeLinkView?
 }
 
 /// A circuit task's row in the report index.
 struct CircuitIndexRowView: PageView {
-    let circHref: String
-    let circTask: String
-    let circPairs: String
-    let circAblation: String
-    let circBest: String
-    let circNodeAUC: String
-    let circSize: String
-    let circFaith: String
+    let circHref, circTask, circPairs, circAblation, circBest, circNodeAUC, circSize, circFaith: String
 
     /// The row of the task of `facts`.
     init(_ facts: CircuitTaskFacts) {

@@ -4,21 +4,14 @@ import LoupeFindings
 /// (`index.mustache`).
 struct IndexPageView: PageView {
     let page: PageChrome
-    let reportTitle: String
-    let summaryHTML: String
-    let summaryHref: String
-    let modelFacts: [FactView]
-    let corpusFacts: [FactView]
+    let reportTitle, summaryHTML, summaryHref: String
+    let modelFacts, corpusFacts: [FactView]
     let dictionaries: [DictionaryView]
-    let hasDictionaries: Bool
     let circuits: [CircuitIndexRowView]
-    let hasCircuits: Bool
     /// The neighbourhoods' index and a line about it, when the report has decoded neighbourhoods.
-    let neighbourhoodsHref: String?
-    let neighbourhoodsText: String?
+    let neighbourhoodsHref, neighbourhoodsText: String?
     /// The subspaces' index and a line about it, when the report has subspaces.
-    let subspacesHref: String?
-    let subspacesText: String?
+    let subspacesHref, subspacesText: String?
 
     /// The index of `findings` under the report's `title`, with the summary already rendered to HTML by cmark.
     init(findings: ReportFindings, title: String, summaryHTML: String) {
@@ -41,9 +34,7 @@ struct IndexPageView: PageView {
             FactView(factLabel: "Window", factValue: NumberText.integer(corpus.contextLength), factHint: "tokens per context"),
         ]
         dictionaries = findings.dictionaries.map { DictionaryView($0, href: SitePaths.urlSegment($0.id) + "/" + SitePaths.index) }
-        hasDictionaries = !dictionaries.isEmpty
         circuits = (findings.circuits?.tasks ?? []).map { CircuitIndexRowView(CircuitTaskFacts($0)) }
-        hasCircuits = !circuits.isEmpty
         neighbourhoodsHref = findings.neighbourhoods.map { _ in SitePaths.neighbourhoods + "/" + SitePaths.index }
         neighbourhoodsText = findings.neighbourhoods.map { n in
             let queries = n.sites.reduce(0) { $0 + $1.queries.count }

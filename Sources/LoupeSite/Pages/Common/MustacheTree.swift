@@ -8,7 +8,8 @@ import Mustache
 ///
 /// A `nil` optional is left out of its object, and Mustache then looks the name up in the
 /// enclosing contexts: field names are therefore unique across nesting levels (a token's title must
-/// never find the page's title).
+/// never find the page's title). Every array field `xs` also answers `hasXs`, whether it has items,
+/// for a heading or a table shown only over a non-empty list.
 protocol PageView: Encodable {}
 
 /// A view model's fields as swift-mustache looks them up: a struct, not a `Dictionary`, because the
@@ -28,7 +29,12 @@ enum MustacheTree {
         guard case let .storage(storage) = try node(view), storage.kind == .keyed else {
             throw EncodingError.invalidValue(view, .init(codingPath: [], debugDescription: "a page view must encode as keyed fields"))
         }
-        return MustacheObject(fields: storage.fields.mapValues(\.resolved))
+        return storage.object
+    }
+
+    /// The name that answers whether array field `name` has items (`neighbours` → `hasNeighbours`).
+    static func presenceName(of name: String) -> String {
+        "has" + name.prefix(1).uppercased() + name.dropFirst()
     }
 
     /// Strings, booleans and numbers as they are; anything else through its `Encodable` conformance.
@@ -74,10 +80,20 @@ final class TreeStorage {
 
     var resolved: Any {
         switch kind {
-        case .keyed: return MustacheObject(fields: fields.mapValues(\.resolved))
+        case .keyed: return object
         case .unkeyed: return items.map(\.resolved)
         case .single: return value?.resolved ?? MustacheObject(fields: [:])
         }
+    }
+
+    /// Keyed fields as an object, with `hasXs` beside every array field `xs`.
+    var object: MustacheObject {
+        var values = fields.mapValues(\.resolved)
+        for (name, node) in fields {
+            guard case let .storage(list) = node, list.kind == .unkeyed else { continue }
+            values[MustacheTree.presenceName(of: name)] = !list.items.isEmpty
+        }
+        return MustacheObject(fields: values)
     }
 }
 

@@ -7,23 +7,18 @@ struct CrumbView: PageView {
 }
 
 /// A script loaded with `<script src>`.
-struct ScriptView: PageView {
-    let src: String
-}
+struct ScriptView: PageView { let src: String }
 
 /// A label and a value.
 struct FactView: PageView {
-    let factLabel: String
-    let factValue: String
+    let factLabel, factValue: String
     let factHint: String?
 }
 
 /// What every page's head and foot need (`head.mustache`, `foot.mustache`).
 struct PageChrome: PageView {
-    /// Relative path from the page to the site root (`""`, `"../"`, `"../../"`).
-    let root: String
-    let pageTitle: String
-    let reportName: String
+    /// `root`: the relative path from the page to the site root (`""`, `"../"`, `"../../"`).
+    let root, pageTitle, reportName: String
     let crumbs: [CrumbView]
     let scripts: [ScriptView]
 

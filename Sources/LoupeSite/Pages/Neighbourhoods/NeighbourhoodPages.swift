@@ -14,28 +14,20 @@ enum NeighbourhoodPages: PageFamily {
         ]
     }
 
-    /// A site's folder, relative to the site root, ending in `/`.
-    static func folder(_ site: NeighbourhoodSiteFindings) -> String {
-        SitePaths.neighbourhoods + "/" + site.slug + "/"
-    }
-
     static func renderSites(_ n: NeighbourhoodFindings, _ build: SiteBuild) throws {
-        try build.makeFolder(SitePaths.neighbourhoods, step: .renderNeighbourhoodSites)
-        try build.render("neighbourhoods-index", NeighbourhoodSiteViewBuilder.indexPage(n, findings: build.findings),
-                         to: SitePaths.neighbourhoods + "/" + SitePaths.index, step: .renderNeighbourhoodSites)
-        for site in n.sites {
-            try build.makeFolder(folder(site), step: .renderNeighbourhoodSites)
-            try build.render("neighbourhoods-site", NeighbourhoodSiteViewBuilder.sitePage(site, in: n, findings: build.findings),
-                             to: folder(site) + SitePaths.index, step: .renderNeighbourhoodSites)
-        }
+        try build.renderSectionIndexes(
+            section: SitePaths.neighbourhoods, sites: n.sites, slug: \.slug, step: .renderNeighbourhoodSites,
+            index: ("neighbourhoods-index", NeighbourhoodSiteViewBuilder.indexPage(n, findings: build.findings)),
+            site: ("neighbourhoods-site", { NeighbourhoodSiteViewBuilder.sitePage($0, in: n, findings: build.findings) }))
     }
 
     /// Query pages are independent: they are rendered on every core; the first failure in query order is reported.
     static func renderQueries(_ n: NeighbourhoodFindings, _ build: SiteBuild) throws {
         for site in n.sites {
+            let folder = SitePaths.siteFolder(section: SitePaths.neighbourhoods, slug: site.slug)
             _ = try site.queries.indices.parallelMap { index in
                 let view = NeighbourhoodQueryViewBuilder.queryPage(index, site: site, in: n, findings: build.findings)
-                try build.render("neighbourhoods-query", view, to: folder(site) + SitePaths.queryPage(site.queries[index].id),
+                try build.render("neighbourhoods-query", view, to: folder + SitePaths.queryPage(site.queries[index].id),
                                  step: .renderNeighbourhoodQueries)
             }
         }

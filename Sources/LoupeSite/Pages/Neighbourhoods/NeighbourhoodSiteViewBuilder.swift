@@ -31,8 +31,7 @@ enum NeighbourhoodSiteViewBuilder {
             lossCaption: "Mean next-token cross-entropy of the decoder on its training pairs (activation → input), "
                 + "at evenly spaced steps; the dashed rule is the held-out loss over all sites ("
                 + NumberText.fixed(decoder.heldOutLoss, 3) + ").",
-            sites: n.sites.map { siteView($0, href: SitePaths.urlSegment($0.slug) + "/" + SitePaths.index) },
-            hasSites: !n.sites.isEmpty)
+            sites: n.sites.map { siteView($0, href: SitePaths.urlSegment($0.slug) + "/" + SitePaths.index) })
     }
 
     static func sitePage(_ site: NeighbourhoodSiteFindings, in n: NeighbourhoodFindings, findings: ReportFindings) -> NeighbourhoodSitePageView {
@@ -52,8 +51,7 @@ enum NeighbourhoodSiteViewBuilder {
                     queryInside: NumberText.percent(q.insideFraction),
                     queryShared: q.shared.first.map { DisplayText.text($0.statement) },
                     querySupport: q.shared.first.map { DisplayText.text($0.support) })
-            },
-            hasQueries: !site.queries.isEmpty)
+            })
     }
 
     /// The row or header of `site`, linking to `href`.

@@ -8,34 +8,23 @@ enum SubspacePages: PageFamily {
 
     static func steps(_ build: SiteBuild) -> [(SiteStep, () throws -> Void)] {
         guard let s = build.findings.subspaces else { return [] }
-        return [
-            (.renderSubspaceSites, { try renderSites(s, build) }),
-            (.renderSubspacePages, { try renderSubspaces(s, build) }),
-        ]
-    }
-
-    /// A site's folder, relative to the site root, ending in `/`.
-    static func folder(_ site: SubspaceSiteFindings) -> String {
-        SitePaths.subspaces + "/" + site.slug + "/"
-    }
-
-    static func renderSites(_ s: SubspaceFindings, _ build: SiteBuild) throws {
-        try build.makeFolder(SitePaths.subspaces, step: .renderSubspaceSites)
-        try build.render("subspaces-index", SubspaceViewBuilder.indexPage(s, findings: build.findings),
-                         to: SitePaths.subspaces + "/" + SitePaths.index, step: .renderSubspaceSites)
-        for site in s.sites {
-            try build.makeFolder(folder(site), step: .renderSubspaceSites)
-            try build.render("subspaces-site", SubspaceViewBuilder.sitePage(site, in: s, findings: build.findings),
-                             to: folder(site) + SitePaths.index, step: .renderSubspaceSites)
-        }
+        return [(.renderSubspaceSites, { try renderSites(s, build) }), (.renderSubspacePages, { try renderSubspaces(s, build) })]
     }
 
     static func renderSubspaces(_ s: SubspaceFindings, _ build: SiteBuild) throws {
         for site in s.sites {
+            let folder = SitePaths.siteFolder(section: SitePaths.subspaces, slug: site.slug)
             for index in site.subspaces.indices {
                 try build.render("subspaces-subspace", SubspaceViewBuilder.subspacePage(index, site: site, in: s, findings: build.findings),
-                                 to: folder(site) + SitePaths.subspacePage(site.subspaces[index].number), step: .renderSubspacePages)
+                                 to: folder + SitePaths.subspacePage(site.subspaces[index].number), step: .renderSubspacePages)
             }
         }
+    }
+
+    static func renderSites(_ s: SubspaceFindings, _ build: SiteBuild) throws {
+        try build.renderSectionIndexes(
+            section: SitePaths.subspaces, sites: s.sites, slug: \.slug, step: .renderSubspaceSites,
+            index: ("subspaces-index", SubspaceViewBuilder.indexPage(s, findings: build.findings)),
+            site: ("subspaces-site", { SubspaceViewBuilder.sitePage($0, in: s, findings: build.findings) }))
     }
 }

@@ -64,7 +64,7 @@ enum SubspaceViewBuilder {
             endText: training.converged ? "a merging round found no pair above the threshold" : "the step limit was reached",
             pathText: DisplayText.text(site.path),
             partitionChart: SubspaceCharts.partition(site.subspaces.map(\.size)) { SitePaths.subspacePage($0) },
-            tasks: tasks, hasTasks: !tasks.isEmpty,
+            tasks: tasks,
             taskNames: site.tasks.map { TaskHeaderView(headerTask: DisplayText.text($0.task)) },
             subspaces: site.subspaces.map { block in
                 let shared = block.queries.lazy.compactMap(\.shared.first).first
@@ -80,8 +80,7 @@ enum SubspaceViewBuilder {
                     roundStep: NumberText.integer(round.step), roundBlocks: "\(round.sizesBefore.count) → \(round.sizesAfter.count)",
                     roundLargest: NumberText.fixed(round.largestNormalised, 3),
                     roundMerged: round.merged.isEmpty ? "none" : round.merged.map { NumberText.fixed($0, 3) }.joined(separator: ", "))
-            },
-            hasRounds: !training.rounds.isEmpty)
+            })
     }
 
     static func subspacePage(_ index: Int, site: SubspaceSiteFindings, in s: SubspaceFindings, findings: ReportFindings) -> SubspacePageView {
@@ -99,14 +98,12 @@ enum SubspaceViewBuilder {
                     effectTask: DisplayText.text(task.task), effectValue: NumberText.fixed(block.effects[taskIndex], 3),
                     effectRank: "\(rank) of \(effects.count)")
             },
-            hasEffects: !site.tasks.isEmpty,
             queries: block.queries.enumerated().map { number, q in
                 SubspaceQueryView(
                     queryNumber: NumberText.integer(number + 1), query: tokenRow(q.query),
                     insideText: "\(NumberText.integer(q.inside)) of \(NumberText.integer(q.compared)) sample activations (\(NumberText.percent(q.compared == 0 ? 0 : Double(q.inside) / Double(q.compared))))",
-                    shared: q.shared.map { SharedView(sharedStatement: DisplayText.text($0.statement), sharedSupport: DisplayText.text($0.support)) },
-                    hasShared: !q.shared.isEmpty,
-                    neighbours: q.neighbours.map(tokenRow), hasNeighbours: !q.neighbours.isEmpty)
+                    shared: q.shared.map(SharedStatementView.init),
+                    neighbours: q.neighbours.map(tokenRow))
             },
             previousHref: index > 0 ? SitePaths.subspacePage(site.subspaces[index - 1].number) : nil,
             nextHref: index + 1 < site.subspaces.count ? SitePaths.subspacePage(site.subspaces[index + 1].number) : nil)
