@@ -22,22 +22,15 @@ public enum CoreError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreadableFile(path, reason):
-            return "\(path): cannot read the file: \(reason)"
-        case let .unwritableFile(path, reason):
-            return "\(path): cannot write the file: \(reason)"
-        case let .corruptSafetensors(path, reason):
-            return "\(path): not a valid safetensors file: \(reason)"
+        case let .unreadableFile(path, reason): "\(path): cannot read the file: \(reason)"
+        case let .unwritableFile(path, reason): "\(path): cannot write the file: \(reason)"
+        case let .corruptSafetensors(path, reason): "\(path): not a valid safetensors file: \(reason)"
         case let .unsupportedDType(path, tensor, dtype):
-            return "\(path): tensor '\(tensor)' has dtype \(dtype), which Loupe does not read (F32, F16, BF16, F64, I32, I64 are supported)"
-        case let .missingTensor(path, tensor):
-            return "\(path): tensor '\(tensor)' is missing"
-        case let .shapeMismatch(path, tensor, expected, found):
-            return "\(path): tensor '\(tensor)' has shape \(found), expected \(expected)"
-        case let .corruptNpy(path, reason):
-            return "\(path): not a readable .npy file: \(reason)"
-        case let .incompatibleShapes(operation, detail):
-            return "\(operation): incompatible shapes: \(detail)"
+            "\(path): tensor '\(tensor)' has dtype \(dtype), which Loupe does not read (F32, F16, BF16, F64, I32, I64 are supported)"
+        case let .missingTensor(path, tensor): "\(path): tensor '\(tensor)' is missing"
+        case let .shapeMismatch(path, tensor, expected, found): "\(path): tensor '\(tensor)' has shape \(found), expected \(expected)"
+        case let .corruptNpy(path, reason): "\(path): not a readable .npy file: \(reason)"
+        case let .incompatibleShapes(operation, detail): "\(operation): incompatible shapes: \(detail)"
         }
     }
 }

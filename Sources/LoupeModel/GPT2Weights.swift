@@ -138,18 +138,10 @@ public struct GPT2Weights: Sendable {
     /// 1/√(2·layers), layer norms at identity), for benchmarks and training from scratch.
     public static func random(config: GPT2Config, seed: UInt64) -> GPT2Weights {
         var rng = SeededRandom(seed: seed)
-        var tensors: [String: Tensor] = [:]
-        let residualScale = 1 / Float(2 * config.layers).squareRoot()
-        for (name, shape) in expectedShapes(config) {
-            var tensor = Tensor(shape: shape)
-            if name.hasSuffix("ln_1.weight") || name.hasSuffix("ln_2.weight") || name == "ln_f.weight" {
-                tensor = Tensor(shape: shape, repeating: 1)
-            } else if shape.count == 2 {
-                let std: Float = name.hasSuffix("c_proj.weight") ? 0.02 * residualScale : 0.02
-                for i in 0..<tensor.count { tensor.scalars[i] = rng.nextNormal() * std }
-            }
-            tensors[name] = tensor
-        }
+        let tensors = GPT2Initialisation.tensors(
+            shapes: expectedShapes(config), residualScale: 1 / Float(2 * config.layers).squareRoot(), rng: &rng,
+            isLayerNormWeight: { $0.hasSuffix("ln_1.weight") || $0.hasSuffix("ln_2.weight") || $0 == "ln_f.weight" },
+            isResidualProjection: { $0.hasSuffix("c_proj.weight") })
         return GPT2Weights(config: config, tensors: tensors)
     }
 }

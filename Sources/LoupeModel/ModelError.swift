@@ -29,24 +29,16 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .invalidConfig(path, key, reason):
             if let key { return "\(path): config key '\(key)': \(reason)" }
             return "\(path): invalid config: \(reason)"
-        case let .invalidWeights(path, reason):
-            return "\(path): weights do not fit the config: \(reason)"
-        case let .invalidTokenizer(path, reason):
-            return "\(path): invalid tokenizer: \(reason)"
+        case let .invalidWeights(path, reason): return "\(path): weights do not fit the config: \(reason)"
+        case let .invalidTokenizer(path, reason): return "\(path): invalid tokenizer: \(reason)"
         case let .missingTokenizer(directory):
             return "\(directory): no tokenizer found (expected tokenizer.json, vocab.json + merges.txt, or loupe_tokenizer.json)"
-        case let .tokenOutOfRange(id, vocabularySize):
-            return "token id \(id) is outside the vocabulary (size \(vocabularySize))"
-        case let .sequenceTooLong(length, maximum):
-            return "sequence of \(length) tokens is longer than the model's context of \(maximum)"
-        case let .unknownHook(name):
-            return "unknown hook point '\(name)'"
-        case let .noRowPerToken(hook):
-            return "hook point '\(hook)' has no row per token (attention scores and patterns are [B, H, T, T])"
-        case let .invalidInput(reason):
-            return "invalid model input: \(reason)"
-        case let .invalidIntervention(hook, reason):
-            return "intervention at '\(hook)': \(reason)"
+        case let .tokenOutOfRange(id, vocabularySize): return "token id \(id) is outside the vocabulary (size \(vocabularySize))"
+        case let .sequenceTooLong(length, maximum): return "sequence of \(length) tokens is longer than the model's context of \(maximum)"
+        case let .unknownHook(name): return "unknown hook point '\(name)'"
+        case let .noRowPerToken(hook): return "hook point '\(hook)' has no row per token (attention scores and patterns are [B, H, T, T])"
+        case let .invalidInput(reason): return "invalid model input: \(reason)"
+        case let .invalidIntervention(hook, reason): return "intervention at '\(hook)': \(reason)"
         }
     }
 }

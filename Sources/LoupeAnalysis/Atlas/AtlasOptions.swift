@@ -5,60 +5,30 @@
 /// the explainer's `ScoredWindow`s show `windowBefore` and `windowAfter`.
 public struct AtlasOptions: Codable, Sendable, Equatable {
     /// Top activating examples per feature.
-    public var topK: Int
+    public var topK = 20
     /// Tokens shown before and after the focus token of an atlas example.
-    public var exampleBefore: Int
-    public var exampleAfter: Int
+    public var exampleBefore = 10, exampleAfter = 4
     /// Bins of the activation histogram (from 0 to the maximum).
-    public var histogramBins: Int
+    public var histogramBins = 24
     /// Interval groups between 0 (exclusive) and the maximum, and examples per group.
-    public var intervals: Int
-    public var examplesPerInterval: Int
+    public var intervals = 10, examplesPerInterval = 5
     /// Most promoted / suppressed tokens listed, and bins of the logit-effect histogram.
-    public var logitTokens: Int
-    public var logitHistogramBins: Int
+    public var logitTokens = 10, logitHistogramBins = 24
     /// Nearest features by decoder cosine, and most co-firing features, listed.
-    public var neighbours: Int
-    public var coFiring: Int
+    public var neighbours = 5, coFiring = 5
     /// Seed of the interval and non-activating samples.
-    public var seed: UInt64
+    public var seed: UInt64 = 0
     /// Explainer windows: strongest windows from explanation documents (plus one sample per
     /// interval), strongest from held-out documents (plus one sample per interval), and random
     /// held-out windows where the feature does not fire.
-    public var explanationTop: Int
-    public var heldOutTop: Int
-    public var heldOutNonActivating: Int
+    public var explanationTop = 20, heldOutTop = 10, heldOutNonActivating = 20
     /// Tokens before and after the focus token in an explainer window (window ≈ before + 1 + after).
-    public var windowBefore: Int
-    public var windowAfter: Int
+    public var windowBefore = 11, windowAfter = 4
     /// Rows encoded at once (blocks are cut at model-window boundaries).
-    public var encodeRows: Int
+    public var encodeRows = 2_048
 
-    public init(
-        topK: Int = 20, exampleBefore: Int = 10, exampleAfter: Int = 4, histogramBins: Int = 24,
-        intervals: Int = 10, examplesPerInterval: Int = 5, logitTokens: Int = 10, logitHistogramBins: Int = 24,
-        neighbours: Int = 5, coFiring: Int = 5, seed: UInt64 = 0,
-        explanationTop: Int = 20, heldOutTop: Int = 10, heldOutNonActivating: Int = 20,
-        windowBefore: Int = 11, windowAfter: Int = 4, encodeRows: Int = 2_048
-    ) {
-        self.topK = topK
-        self.exampleBefore = exampleBefore
-        self.exampleAfter = exampleAfter
-        self.histogramBins = histogramBins
-        self.intervals = intervals
-        self.examplesPerInterval = examplesPerInterval
-        self.logitTokens = logitTokens
-        self.logitHistogramBins = logitHistogramBins
-        self.neighbours = neighbours
-        self.coFiring = coFiring
-        self.seed = seed
-        self.explanationTop = explanationTop
-        self.heldOutTop = heldOutTop
-        self.heldOutNonActivating = heldOutNonActivating
-        self.windowBefore = windowBefore
-        self.windowAfter = windowAfter
-        self.encodeRows = encodeRows
-    }
+    /// The default options.
+    public init() {}
 
     /// Strongest examples kept per document split: enough for the atlas and both example sets.
     var topPerSplit: Int { max(topK, explanationTop, heldOutTop) }

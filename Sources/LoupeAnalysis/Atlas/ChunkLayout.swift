@@ -96,6 +96,44 @@ func encodeBlock(
     return output
 }
 
+/// Checks that `chunk` holds `hook`'s activations (`inputWidth` wide), cuts it into encode blocks of
+/// about `blockRows` rows, and calls `body(z, block, layout)` with each block's feature activations
+/// `z` `[n, F]`, in row order.
+func forEachEncodedBlock(
+    of chunk: ActivationChunk, hook: String, inputWidth: Int, featureCount: Int, blockRows: Int, encoder: FeatureEncoder,
+    _ body: (_ z: Tensor, _ block: Range<Int>, _ layout: ChunkLayout) throws -> Void
+) throws {
+    guard chunk.width == inputWidth else { throw AtlasError.inputWidth(hook: hook, expected: inputWidth, found: chunk.width) }
+    let layout = ChunkLayout(chunk: chunk, blockRows: blockRows)
+    for block in layout.blocks {
+        try body(try encodeBlock(chunk, rows: block, encoder: encoder, featureCount: featureCount, hook: hook), block, layout)
+    }
+}
+
+/// Calls `body(z, row, split, feature, value)` for every activation `value > 0` of an encoded block
+/// `[n, F]` (`z`: its first value) in the non-special rows `block` of a chunk; `split` is 1 when the
+/// row's document is held out, else 0. The features are cut into chunks run in parallel
+/// (`parallelChunks`), each visiting the rows in order, so `body` may write only to its feature's slots.
+@inline(__always)
+func forEachFiring(
+    _ encoded: Tensor, featureCount f: Int, rows block: Range<Int>, chunk: ActivationChunk, layout: ChunkLayout,
+    _ body: (_ z: UnsafePointer<Float>, _ row: Int, _ split: Int, _ feature: Int, _ value: Float) -> Void
+) {
+    encoded.scalars.withUnsafeBufferPointer { buffer in
+        guard let z = buffer.baseAddress else { return }
+        parallelChunks(count: f, minimumChunk: 32) { features in
+            for row in block where !chunk.special[row] {
+                let values = z + (row - block.lowerBound) * f
+                let split = layout.heldOut[row] ? 1 : 0
+                for feature in features {
+                    let value = values[feature]
+                    if value > 0 { body(z, row, split, feature, value) }
+                }
+            }
+        }
+    }
+}
+
 /// Builds the candidate for feature `feature` at `row` of a chunk whose encoded block starts at
 /// `blockStart` (`z` is the block's `[n, F]` activations).
 @inline(__always)

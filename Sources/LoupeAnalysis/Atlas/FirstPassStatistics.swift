@@ -60,10 +60,7 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
         guard featureCount > 0 else { throw AtlasError.invalidOption(name: "featureCount", reason: "must be positive, got \(featureCount)") }
         guard inputWidth > 0 else { throw AtlasError.invalidOption(name: "inputWidth", reason: "must be positive, got \(inputWidth)") }
         guard coFiringMemory > 0 else { throw AtlasError.invalidOption(name: "coFiringMemory", reason: "must be positive, got \(coFiringMemory)") }
-        self.hook = hook
-        self.featureCount = featureCount
-        self.inputWidth = inputWidth
-        self.options = options
+        (self.hook, self.featureCount, self.inputWidth, self.options) = (hook, featureCount, inputWidth, options)
         fireCounts = Array(repeating: 0, count: featureCount)
         maxima = Array(repeating: 0, count: featureCount)
         sumLow = Array(repeating: 0, count: featureCount)
@@ -115,10 +112,9 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
 
     /// Adds one chunk: encodes it block by block and updates every statistic.
     public mutating func add(_ chunk: ActivationChunk, encoder: FeatureEncoder) throws {
-        guard chunk.width == inputWidth else { throw AtlasError.inputWidth(hook: hook, expected: inputWidth, found: chunk.width) }
-        let layout = ChunkLayout(chunk: chunk, blockRows: options.encodeRows)
-        for block in layout.blocks {
-            let z = try encodeBlock(chunk, rows: block, encoder: encoder, featureCount: featureCount, hook: hook)
+        try forEachEncodedBlock(
+            of: chunk, hook: hook, inputWidth: inputWidth, featureCount: featureCount, blockRows: options.encodeRows, encoder: encoder
+        ) { z, block, layout in
             scan(z, rows: block, chunk: chunk, layout: layout)
             try accumulateCoFiring(z, rows: block, chunk: chunk)
             tokens += block.reduce(0) { $0 + (chunk.special[$1] ? 0 : 1) }
@@ -150,45 +146,34 @@ public struct FirstPassStatistics: Codable, Sendable, Equatable {
         let f = featureCount
         let (before, after) = (options.captureBefore, options.captureAfter)
         var thresholds = strongest.map(\.activationThreshold)
-        z.scalars.withUnsafeBufferPointer { zBuffer in
-            fireCounts.withUnsafeMutableBufferPointer { counts in
-            maxima.withUnsafeMutableBufferPointer { maxs in
-            sumLow.withUnsafeMutableBufferPointer { lows in
-            sumHigh.withUnsafeMutableBufferPointer { highs in
-            strongest.withUnsafeMutableBufferPointer { selections in
-            thresholds.withUnsafeMutableBufferPointer { limits in
-                guard let zBase = zBuffer.baseAddress, let counts = counts.baseAddress, let maxs = maxs.baseAddress,
-                      let lows = lows.baseAddress, let highs = highs.baseAddress, let selections = selections.baseAddress,
-                      let limits = limits.baseAddress
+        fireCounts.withUnsafeMutableBufferPointer { counts in
+        maxima.withUnsafeMutableBufferPointer { maxs in
+        sumLow.withUnsafeMutableBufferPointer { lows in
+        sumHigh.withUnsafeMutableBufferPointer { highs in
+        strongest.withUnsafeMutableBufferPointer { selections in
+        thresholds.withUnsafeMutableBufferPointer { limits in
+            guard let counts = counts.baseAddress, let maxs = maxs.baseAddress, let lows = lows.baseAddress,
+                  let highs = highs.baseAddress, let selections = selections.baseAddress, let limits = limits.baseAddress
+            else { return }
+            forEachFiring(z, featureCount: f, rows: block, chunk: chunk, layout: layout) { zBase, row, split, feature, value in
+                counts[feature] += 1
+                if value > maxs[feature] { maxs[feature] = value }
+                let scaled = Double(value) * 4_294_967_296.0
+                let units: UInt64 = scaled < 9.0e18 ? UInt64(scaled) : 9_000_000_000_000_000_000
+                let (low, carry) = lows[feature].addingReportingOverflow(units)
+                lows[feature] = low
+                if carry { highs[feature] &+= 1 }
+                let slot = 2 * feature + split
+                guard value >= limits[slot],
+                      selections[slot].admits(activation: value, priority: 0, document: chunk.documents[row], position: chunk.positions[row])
                 else { return }
-                parallelChunks(count: f, minimumChunk: 32) { features in
-                    for row in block where !chunk.special[row] {
-                        let values = zBase + (row - block.lowerBound) * f
-                        let split = layout.heldOut[row] ? 1 : 0
-                        for feature in features {
-                            let value = values[feature]
-                            guard value > 0 else { continue }
-                            counts[feature] += 1
-                            if value > maxs[feature] { maxs[feature] = value }
-                            let scaled = Double(value) * 4_294_967_296.0
-                            let units: UInt64 = scaled < 9.0e18 ? UInt64(scaled) : 9_000_000_000_000_000_000
-                            let (low, carry) = lows[feature].addingReportingOverflow(units)
-                            lows[feature] = low
-                            if carry { highs[feature] &+= 1 }
-                            let slot = 2 * feature + split
-                            guard value >= limits[slot],
-                                  selections[slot].admits(activation: value, priority: 0, document: chunk.documents[row], position: chunk.positions[row])
-                            else { continue }
-                            selections[slot].offer(makeCandidate(
-                                chunk: chunk, layout: layout, z: zBase, featureCount: f, blockStart: block.lowerBound,
-                                feature: feature, row: row, rows: layout.context(of: row, before: before, after: after),
-                                activation: value, priority: 0))
-                            limits[slot] = selections[slot].activationThreshold
-                        }
-                    }
-                }
-            }}}}}}
-        }
+                selections[slot].offer(makeCandidate(
+                    chunk: chunk, layout: layout, z: zBase, featureCount: f, blockStart: block.lowerBound,
+                    feature: feature, row: row, rows: layout.context(of: row, before: before, after: after),
+                    activation: value, priority: 0))
+                limits[slot] = selections[slot].activationThreshold
+            }
+        }}}}}}
     }
 
     /// Adds the co-firing counts of one encoded block: a sparse pass over each row's firing

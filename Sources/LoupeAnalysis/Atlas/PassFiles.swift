@@ -33,12 +33,7 @@ extension FirstPassStatistics {
     /// Reads the statistics `write(to:name:)` left in `directory`, checking the co-firing file's size.
     public static func read(from directory: URL, name: String) throws -> FirstPassStatistics {
         let url = statisticsFile(directory, name)
-        var statistics: FirstPassStatistics
-        do {
-            statistics = try JSONDecoder().decode(FirstPassStatistics.self, from: Data(contentsOf: url))
-        } catch {
-            throw AtlasError.unreadableShard(path: url.path, reason: "is missing or not first-pass statistics (\(error))")
-        }
+        var statistics = try decodeStatistics(FirstPassStatistics.self, from: url, kind: "first-pass")
         let f = statistics.featureCount
         if usesCodes(featureCount: f, memory: statistics.coFiringMemory) {
             let codes = coFiringCodesFile(directory, name)
@@ -114,12 +109,7 @@ extension SecondPassStatistics {
     /// Reads the statistics `write(to:name:)` left in `directory`, checking their sizes.
     public static func read(from directory: URL, name: String) throws -> SecondPassStatistics {
         let url = directory.appendingPathComponent(name + ".json")
-        let statistics: SecondPassStatistics
-        do {
-            statistics = try JSONDecoder().decode(SecondPassStatistics.self, from: Data(contentsOf: url))
-        } catch {
-            throw AtlasError.unreadableShard(path: url.path, reason: "is missing or not second-pass statistics (\(error))")
-        }
+        let statistics = try decodeStatistics(SecondPassStatistics.self, from: url, kind: "second-pass")
         let f = statistics.featureCount
         guard statistics.maxima.count == f, statistics.histograms.count == f * statistics.options.histogramBins,
               statistics.intervalSamples.count == f * statistics.options.intervals * 2, statistics.nonActivating.count == f
@@ -127,5 +117,15 @@ extension SecondPassStatistics {
             throw AtlasError.unreadableShard(path: url.path, reason: "does not hold second-pass statistics of \(f) features")
         }
         return statistics
+    }
+}
+
+/// The statistics decoded from the JSON file `url`, or `unreadableShard` saying that the file is missing
+/// or does not hold `kind` statistics.
+private func decodeStatistics<Statistics: Decodable>(_ type: Statistics.Type, from url: URL, kind: String) throws -> Statistics {
+    do {
+        return try JSONDecoder().decode(type, from: Data(contentsOf: url))
+    } catch {
+        throw AtlasError.unreadableShard(path: url.path, reason: "is missing or not \(kind) statistics (\(error))")
     }
 }

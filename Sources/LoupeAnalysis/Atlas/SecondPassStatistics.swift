@@ -39,10 +39,7 @@ public struct SecondPassStatistics: Codable, Sendable, Equatable {
         guard featureCount > 0, maxima.count == featureCount else {
             throw AtlasError.invalidOption(name: "maxima", reason: "needs one maximum per feature (\(featureCount)), got \(maxima.count)")
         }
-        self.hook = hook
-        self.featureCount = featureCount
-        self.inputWidth = inputWidth
-        self.options = options
+        (self.hook, self.featureCount, self.inputWidth, self.options) = (hook, featureCount, inputWidth, options)
         self.maxima = maxima
         histograms = Array(repeating: 0, count: featureCount * options.histogramBins)
         intervalSamples = Array(
@@ -59,10 +56,9 @@ public struct SecondPassStatistics: Codable, Sendable, Equatable {
 
     /// Adds one chunk: encodes it block by block and updates histograms and samples.
     public mutating func add(_ chunk: ActivationChunk, encoder: FeatureEncoder) throws {
-        guard chunk.width == inputWidth else { throw AtlasError.inputWidth(hook: hook, expected: inputWidth, found: chunk.width) }
-        let layout = ChunkLayout(chunk: chunk, blockRows: options.encodeRows)
-        for block in layout.blocks {
-            let z = try encodeBlock(chunk, rows: block, encoder: encoder, featureCount: featureCount, hook: hook)
+        try forEachEncodedBlock(
+            of: chunk, hook: hook, inputWidth: inputWidth, featureCount: featureCount, blockRows: options.encodeRows, encoder: encoder
+        ) { z, block, layout in
             scan(z, rows: block, chunk: chunk, layout: layout)
         }
     }
@@ -98,18 +94,18 @@ public struct SecondPassStatistics: Codable, Sendable, Equatable {
         return result
     }
 
+    /// Histogram counts and interval samples of one encoded block `z` `[n, F]`, then its non-activating
+    /// windows.
     private mutating func scan(_ z: Tensor, rows block: Range<Int>, chunk: ActivationChunk, layout: ChunkLayout) {
         let f = featureCount
         let (bins, intervals) = (options.histogramBins, options.intervals)
         let (before, after) = (options.captureBefore, options.captureAfter)
         let seed = options.seed
-        let spans = self.spans(rows: block, chunk: chunk, layout: layout)
         var rowHashes = [UInt64](repeating: 0, count: block.count)
         for row in block where !chunk.special[row] {
             rowHashes[row - block.lowerBound] = positionHash(seed: seed, salt: 0x494E_5456, document: chunk.documents[row], position: chunk.positions[row])
         }
         var sampleLimits = intervalSamples.map(\.priorityThreshold)
-        var spanLimits = nonActivating.map(\.priorityThreshold)
         let maxima = self.maxima
         // Per feature: 1/bin width, 1/interval width, the maximum, then the bin edges and interval
         // bounds as `histogramBin` and `intervalBound` define them.
@@ -124,67 +120,70 @@ public struct SecondPassStatistics: Codable, Sendable, Equatable {
             for i in 0...bins { table[base + 3 + i] = i == bins ? maximum : 0 + maximum * Float(i) / Float(bins) }
             for i in 0...intervals { table[base + 4 + bins + i] = intervalBound(i, maximum: maximum, count: intervals) }
         }
-        z.scalars.withUnsafeBufferPointer { zBuffer in
-            histograms.withUnsafeMutableBufferPointer { histograms in
-            intervalSamples.withUnsafeMutableBufferPointer { samples in
-            nonActivating.withUnsafeMutableBufferPointer { windows in
-            sampleLimits.withUnsafeMutableBufferPointer { sampleLimits in
-            spanLimits.withUnsafeMutableBufferPointer { spanLimits in
-            table.withUnsafeBufferPointer { table in
-                guard let zBase = zBuffer.baseAddress, let histograms = histograms.baseAddress, let samples = samples.baseAddress,
-                      let windows = windows.baseAddress, let sampleLimits = sampleLimits.baseAddress, let spanLimits = spanLimits.baseAddress,
-                      let table = table.baseAddress
+        histograms.withUnsafeMutableBufferPointer { histograms in
+        intervalSamples.withUnsafeMutableBufferPointer { samples in
+        sampleLimits.withUnsafeMutableBufferPointer { sampleLimits in
+        table.withUnsafeBufferPointer { table in
+            guard let histograms = histograms.baseAddress, let samples = samples.baseAddress, let limits = sampleLimits.baseAddress,
+                  let table = table.baseAddress
+            else { return }
+            forEachFiring(z, featureCount: f, rows: block, chunk: chunk, layout: layout) { zBase, row, split, feature, value in
+                let entry = table + feature * stride
+                guard value <= entry[2] else { return }
+                let edge = entry + 3
+                var bin = min(bins - 1, Int(value * entry[0]))
+                while bin > 0 && value < edge[bin] { bin -= 1 }
+                while bin < bins - 1 && value >= edge[bin + 1] { bin += 1 }
+                histograms[feature * bins + bin] += 1
+                let bound = entry + 4 + bins
+                var interval = min(intervals - 1, Int(value * entry[1]))
+                while interval > 0 && value <= bound[interval] { interval -= 1 }
+                while interval < intervals - 1 && value > bound[interval + 1] { interval += 1 }
+                let slot = (feature * intervals + interval) * 2 + split
+                let priority = mix64(rowHashes[row - block.lowerBound] ^ (UInt64(feature) &+ 1) &* 0xA24B_AED4_963E_E407)
+                guard priority <= limits[slot],
+                      samples[slot].admits(activation: value, priority: priority, document: chunk.documents[row], position: chunk.positions[row])
                 else { return }
-                parallelChunks(count: f, minimumChunk: 32) { features in
-                    for row in block where !chunk.special[row] {
-                        let values = zBase + (row - block.lowerBound) * f
-                        let split = layout.heldOut[row] ? 1 : 0
-                        let rowHash = rowHashes[row - block.lowerBound]
-                        for feature in features {
-                            let value = values[feature]
-                            guard value > 0 else { continue }
-                            let entry = table + feature * stride
-                            guard value <= entry[2] else { continue }
-                            let edge = entry + 3
-                            var bin = min(bins - 1, Int(value * entry[0]))
-                            while bin > 0 && value < edge[bin] { bin -= 1 }
-                            while bin < bins - 1 && value >= edge[bin + 1] { bin += 1 }
-                            histograms[feature * bins + bin] += 1
-                            let bound = entry + 4 + bins
-                            var interval = min(intervals - 1, Int(value * entry[1]))
-                            while interval > 0 && value <= bound[interval] { interval -= 1 }
-                            while interval < intervals - 1 && value > bound[interval + 1] { interval += 1 }
-                            let slot = (feature * intervals + interval) * 2 + split
-                            let priority = mix64(rowHash ^ (UInt64(feature) &+ 1) &* 0xA24B_AED4_963E_E407)
-                            guard priority <= sampleLimits[slot],
-                                  samples[slot].admits(activation: value, priority: priority, document: chunk.documents[row], position: chunk.positions[row])
-                            else { continue }
-                            samples[slot].offer(makeCandidate(
-                                chunk: chunk, layout: layout, z: zBase, featureCount: f, blockStart: block.lowerBound,
-                                feature: feature, row: row, rows: layout.context(of: row, before: before, after: after),
-                                activation: value, priority: priority))
-                            sampleLimits[slot] = samples[slot].priorityThreshold
+                samples[slot].offer(makeCandidate(
+                    chunk: chunk, layout: layout, z: zBase, featureCount: f, blockStart: block.lowerBound,
+                    feature: feature, row: row, rows: layout.context(of: row, before: before, after: after),
+                    activation: value, priority: priority))
+                limits[slot] = samples[slot].priorityThreshold
+            }
+        }}}}
+        sampleNonActivating(z, rows: block, chunk: chunk, layout: layout)
+    }
+
+    /// Offers every feature that has fired (maximum > 0) the held-out spans of one encoded block `z`
+    /// `[n, F]` on which it does not fire.
+    private mutating func sampleNonActivating(_ z: Tensor, rows block: Range<Int>, chunk: ActivationChunk, layout: ChunkLayout) {
+        let f = featureCount
+        let maxima = self.maxima
+        let spans = self.spans(rows: block, chunk: chunk, layout: layout)
+        var spanLimits = nonActivating.map(\.priorityThreshold)
+        z.scalars.withUnsafeBufferPointer { zBuffer in
+        nonActivating.withUnsafeMutableBufferPointer { windows in
+        spanLimits.withUnsafeMutableBufferPointer { spanLimits in
+            guard let zBase = zBuffer.baseAddress, let windows = windows.baseAddress, let spanLimits = spanLimits.baseAddress else { return }
+            parallelChunks(count: f, minimumChunk: 32) { features in
+                for span in spans {
+                    let first = span.rows.lowerBound
+                    for feature in features where maxima[feature] > 0 && span.priority <= spanLimits[feature] {
+                        guard windows[feature].admits(activation: 0, priority: span.priority, document: chunk.documents[first], position: chunk.positions[first])
+                        else { continue }
+                        var peak = -Float.infinity
+                        for row in span.rows {
+                            peak = max(peak, zBase[(row - block.lowerBound) * f + feature])
+                            if peak > 0 { break }
                         }
-                    }
-                    for span in spans {
-                        let first = span.rows.lowerBound
-                        for feature in features where table[feature * stride + 2] > 0 && span.priority <= spanLimits[feature] {
-                            guard windows[feature].admits(activation: 0, priority: span.priority, document: chunk.documents[first], position: chunk.positions[first])
-                            else { continue }
-                            var peak = -Float.infinity
-                            for row in span.rows {
-                                peak = max(peak, zBase[(row - block.lowerBound) * f + feature])
-                                if peak > 0 { break }
-                            }
-                            guard peak <= 0 else { continue }
-                            windows[feature].offer(makeCandidate(
-                                chunk: chunk, layout: layout, z: zBase, featureCount: f, blockStart: block.lowerBound,
-                                feature: feature, row: first, rows: span.rows, activation: peak, priority: span.priority))
-                            spanLimits[feature] = windows[feature].priorityThreshold
-                        }
+                        guard peak <= 0 else { continue }
+                        windows[feature].offer(makeCandidate(
+                            chunk: chunk, layout: layout, z: zBase, featureCount: f, blockStart: block.lowerBound,
+                            feature: feature, row: first, rows: span.rows, activation: peak, priority: span.priority))
+                        spanLimits[feature] = windows[feature].priorityThreshold
                     }
                 }
-            }}}}}}
-        }
+            }
+        }}}
     }
 }

@@ -5,10 +5,9 @@ import LoupeModel
 
 /// How an activation store is built.
 public struct ActivationStoreOptions: Sendable, Equatable {
-    /// Most rows per chunk file (a chunk holds whole windows; at least one window).
-    public var chunkRows: Int
-    /// Most tokens per forward batch, padding included.
-    public var batchTokens: Int
+    /// Most rows per chunk file (a chunk holds whole windows; at least one window), and most tokens
+    /// per forward batch, padding included.
+    public var chunkRows, batchTokens: Int
     /// Windows share a batch, padded at the end to the longest of it, when the shortest is at least
     /// this fraction of the longest (causal attention: padding never reaches a window's own rows);
     /// 1 batches only windows of equal length.
@@ -18,10 +17,8 @@ public struct ActivationStoreOptions: Sendable, Equatable {
     public var windowStride: Int?
 
     public init(chunkRows: Int = 16_384, batchTokens: Int = 2_048, minimumLengthRatio: Double = 0.75, windowStride: Int? = nil) {
-        self.chunkRows = chunkRows
-        self.batchTokens = batchTokens
-        self.minimumLengthRatio = minimumLengthRatio
-        self.windowStride = windowStride
+        (self.chunkRows, self.batchTokens) = (chunkRows, batchTokens)
+        (self.minimumLengthRatio, self.windowStride) = (minimumLengthRatio, windowStride)
     }
 }
 

@@ -33,32 +33,23 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreadableFile(path, reason):
-            return "\(path): cannot read the corpus file: \(reason)"
+        case let .unreadableFile(path, reason): return "\(path): cannot read the corpus file: \(reason)"
         case let .unsupportedFormat(path, fileExtension):
             let shown = fileExtension.isEmpty ? "no extension" : "extension '.\(fileExtension)'"
             return "\(path): corpus file has \(shown); expected .txt (one document per non-empty line) or .jsonl (one JSON object with a \"text\" string per line)"
-        case let .invalidJSONLine(path, line, reason), let .missingText(path, line, reason):
-            return "\(path):\(line): \(reason)"
+        case let .invalidJSONLine(path, line, reason), let .missingText(path, line, reason): return "\(path):\(line): \(reason)"
         case let .emptyCorpus(paths):
             let list = paths.isEmpty ? "no files were given" : paths.joined(separator: ", ")
             return "the corpus holds no document (\(list))"
-        case let .invalidContextLength(contextLength, reason):
-            return "context length \(contextLength): \(reason)"
-        case let .invalidWindows(reason):
-            return "corpus windows: \(reason)"
-        case let .unsupportedHook(name, reason):
-            return "hook '\(name)': \(reason)"
-        case let .invalidStoreOption(name, reason):
-            return "activation store option '\(name)': \(reason)"
-        case let .unwritableStore(path, reason):
-            return "\(path): cannot write the activation store: \(reason)"
-        case let .corruptStore(path, reason):
-            return "\(path): not a valid activation store: \(reason)"
+        case let .invalidContextLength(contextLength, reason): return "context length \(contextLength): \(reason)"
+        case let .invalidWindows(reason): return "corpus windows: \(reason)"
+        case let .unsupportedHook(name, reason): return "hook '\(name)': \(reason)"
+        case let .invalidStoreOption(name, reason): return "activation store option '\(name)': \(reason)"
+        case let .unwritableStore(path, reason): return "\(path): cannot write the activation store: \(reason)"
+        case let .corruptStore(path, reason): return "\(path): not a valid activation store: \(reason)"
         case let .hookNotInStore(path, hook, available):
             return "\(path): the activation store has no hook '\(hook)' (it holds \(available.joined(separator: ", ")))"
-        case let .invalidChunk(reason):
-            return "activation chunk: \(reason)"
+        case let .invalidChunk(reason): return "activation chunk: \(reason)"
         }
     }
 }

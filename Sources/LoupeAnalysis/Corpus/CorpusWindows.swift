@@ -66,20 +66,15 @@ public struct TokenizedCorpus: Sendable, Equatable {
 /// With `hasBOS`, `tokens[0]` is the BOS id (a special position with no document position) and
 /// `tokens[i]` is document position `start + i − 1`; otherwise `tokens[i]` is position `start + i`.
 public struct CorpusWindow: Sendable, Equatable {
-    /// Document index in the corpus.
-    public var document: Int
-    /// Document position of the first document token.
-    public var start: Int
+    /// Document index in the corpus, and document position of the first document token.
+    public var document, start: Int
     /// The model input, BOS first when `hasBOS`.
     public var tokens: [Int]
     /// Whether `tokens[0]` is a prepended BOS id.
     public var hasBOS: Bool
 
     public init(document: Int, start: Int, tokens: [Int], hasBOS: Bool) {
-        self.document = document
-        self.start = start
-        self.tokens = tokens
-        self.hasBOS = hasBOS
+        (self.document, self.start, self.tokens, self.hasBOS) = (document, start, tokens, hasBOS)
     }
 
     /// Number of model positions (`T`).

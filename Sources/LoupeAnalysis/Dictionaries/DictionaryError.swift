@@ -31,30 +31,19 @@ public enum DictionaryError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .missingFile(path):
-            return "\(path): file not found (an SAELens dictionary directory holds cfg.json and sae_weights.safetensors)"
-        case let .unreadableFile(path, reason):
-            return "\(path): cannot read: \(reason)"
-        case let .unwritableFile(path, reason):
-            return "\(path): cannot write: \(reason)"
-        case let .invalidConfig(path, key, reason):
-            return "\(path): key '\(key)': \(reason)"
+        case let .missingFile(path): "\(path): file not found (an SAELens dictionary directory holds cfg.json and sae_weights.safetensors)"
+        case let .unreadableFile(path, reason): "\(path): cannot read: \(reason)"
+        case let .unwritableFile(path, reason): "\(path): cannot write: \(reason)"
+        case let .invalidConfig(path, key, reason): "\(path): key '\(key)': \(reason)"
         case let .unsupportedArchitecture(path, architecture):
-            return "\(path): architecture '\(architecture)' is not supported (Loupe reads standard, topk and jumprelu)"
-        case let .unsupportedSetting(path, key, value):
-            return "\(path): '\(key)' = \(value) is not supported"
-        case let .missingTensor(path, tensor):
-            return "\(path): tensor '\(tensor)' is missing"
-        case let .tensorShape(path, tensor, expected, found):
-            return "\(path): tensor '\(tensor)' has shape \(found), expected \(expected)"
-        case let .inputWidth(source, expected, found):
-            return "\(source): shape \(found) does not end in the dictionary's input width \(expected)"
-        case let .featureWidth(source, expected, found):
-            return "\(source): shape \(found) does not end in the dictionary's width \(expected)"
-        case let .hook(name, reason):
-            return "hook '\(name)': \(reason)"
-        case let .invalidArgument(name, reason):
-            return "\(name): \(reason)"
+            "\(path): architecture '\(architecture)' is not supported (Loupe reads standard, topk and jumprelu)"
+        case let .unsupportedSetting(path, key, value): "\(path): '\(key)' = \(value) is not supported"
+        case let .missingTensor(path, tensor): "\(path): tensor '\(tensor)' is missing"
+        case let .tensorShape(path, tensor, expected, found): "\(path): tensor '\(tensor)' has shape \(found), expected \(expected)"
+        case let .inputWidth(source, expected, found): "\(source): shape \(found) does not end in the dictionary's input width \(expected)"
+        case let .featureWidth(source, expected, found): "\(source): shape \(found) does not end in the dictionary's width \(expected)"
+        case let .hook(name, reason): "hook '\(name)': \(reason)"
+        case let .invalidArgument(name, reason): "\(name): \(reason)"
         }
     }
 

@@ -182,16 +182,13 @@ extension SparseDictionary {
 /// The settings of an SAELens `cfg.json` that change what a dictionary computes.
 struct SAELensConfig {
     var architecture: DictionaryArchitecture
-    var inputWidth: Int
-    var width: Int
+    var inputWidth, width: Int
     var hookName: String
     var modelName: String?
     var k: Int?
     var applyDecoderBiasToInput: Bool
     var normalization: InputNormalization
-    var rescalesByDecoderNorm: Bool
-    var flattensHeads: Bool
-    var finetuningScalingFactor: Bool
+    var rescalesByDecoderNorm, flattensHeads, finetuningScalingFactor: Bool
 
     init(url: URL) throws {
         let path = url.path

@@ -57,11 +57,9 @@ public struct TopKTrainingSettings: Sendable, Equatable {
     /// Passes over the training rows.
     public var epochs: Int = 1
     /// Adam learning rate (constant, then linear decay to 0 over the last `decayFraction` of steps).
-    public var learningRate: Float = 5e-3
-    public var decayFraction: Float = 0.2
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.999
-    public var epsilon: Float = 1e-8
+    public var learningRate: Float = 5e-3, decayFraction: Float = 0.2
+    /// Decay rates of Adam's first and second moments, and ε added to the second moment's root.
+    public var beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
     /// Train on inputs scaled so that their mean norm is √I (SAELens `expected_average_only_in`);
     /// the factor is kept in the dictionary (`normalization`) and folded into the weights on save.
     public var normalizeInputs: Bool = true

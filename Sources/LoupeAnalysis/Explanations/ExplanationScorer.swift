@@ -36,9 +36,7 @@ public struct FuzzingItem: Sendable, Equatable {
 
     /// An item from its parts.
     public init(tokens: [Int], highlighted: Int, fires: Bool) {
-        self.tokens = tokens
-        self.highlighted = highlighted
-        self.fires = fires
+        (self.tokens, self.highlighted, self.fires) = (tokens, highlighted, fires)
     }
 }
 

@@ -7,15 +7,12 @@ import LoupeFindings
 
 /// One chat request: a system and a user message, answered at temperature 0.
 public struct LLMRequest: Codable, Sendable, Hashable {
-    public var system: String
-    public var user: String
+    public var system, user: String
     /// Most tokens the answer may have.
     public var maxTokens: Int
 
     public init(system: String, user: String, maxTokens: Int) {
-        self.system = system
-        self.user = user
-        self.maxTokens = maxTokens
+        (self.system, self.user, self.maxTokens) = (system, user, maxTokens)
     }
 }
 
@@ -23,13 +20,10 @@ public struct LLMRequest: Codable, Sendable, Hashable {
 /// the server does not say).
 public struct LLMReply: Codable, Sendable, Equatable {
     public var content: String
-    public var promptTokens: Int
-    public var completionTokens: Int
+    public var promptTokens, completionTokens: Int
 
     public init(content: String, promptTokens: Int = 0, completionTokens: Int = 0) {
-        self.content = content
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
+        (self.content, self.promptTokens, self.completionTokens) = (content, promptTokens, completionTokens)
     }
 }
 

@@ -19,16 +19,13 @@ public struct ExplainerSettings: Sendable, Equatable {
     public var fallbackTokens = 3
     /// Explanation windows shown to a language-model explainer: the strongest, then windows spread
     /// over the weaker rest (the interval samples' activation levels).
-    public var llmTopWindows = 10
-    public var llmIntervalWindows = 10
+    public var llmTopWindows = 10, llmIntervalWindows = 10
     /// Examples a language-model judge answers per request.
     public var llmBatchSize = 10
     /// Held-out windows a language model judges: for detection (half activating, half not), for
     /// fuzzing (activating, half marked on their firing tokens, half on others), and simulated
     /// token by token (half activating).
-    public var llmDetectionWindows = 20
-    public var llmFuzzingWindows = 10
-    public var llmSimulationWindows = 6
+    public var llmDetectionWindows = 20, llmFuzzingWindows = 10, llmSimulationWindows = 6
 
     /// The default settings.
     public init() {}

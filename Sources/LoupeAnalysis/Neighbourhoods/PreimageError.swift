@@ -17,18 +17,14 @@ public enum PreimageError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidSite(hook, head, reason):
-            return "hook '\(hook)'\(head.map { " head \($0)" } ?? ""): \(reason)"
-        case let .invalidQuery(reason):
-            return "query: \(reason)"
+        case let .invalidSite(hook, head, reason): "hook '\(hook)'\(head.map { " head \($0)" } ?? ""): \(reason)"
+        case let .invalidQuery(reason): "query: \(reason)"
         case let .positionOutOfRange(position, tokens):
-            return "query position \(position) is out of range: the query has \(tokens) tokens (use 0…\(tokens - 1), or −\(tokens)…−1 from the end)"
+            "query position \(position) is out of range: the query has \(tokens) tokens (use 0…\(tokens - 1), or −\(tokens)…−1 from the end)"
         case let .zeroQuery(hook, position):
-            return "the query activation at hook '\(hook)', position \(position) is zero: distances to it are undefined"
-        case let .unreadableFile(path, reason):
-            return "\(path): cannot read: \(reason)"
-        case let .invalidSetting(name, reason):
-            return "\(name): \(reason)"
+            "the query activation at hook '\(hook)', position \(position) is zero: distances to it are undefined"
+        case let .unreadableFile(path, reason): "\(path): cannot read: \(reason)"
+        case let .invalidSetting(name, reason): "\(name): \(reason)"
         }
     }
 }

@@ -37,29 +37,23 @@ public enum SharedInformation {
     public struct Options: Sendable, Equatable {
         /// Largest offset from the matched position whose token is a property.
         public var radius: Int
-        /// Share of the inside samples that must hold a stated property.
-        public var minimumInsideShare: Double
-        /// Least gap between the inside and the outside share of a stated property.
-        public var minimumGap: Double
+        /// Share of the inside samples that must hold a stated property, and least gap between the
+        /// inside and the outside share of a stated property.
+        public var minimumInsideShare, minimumGap: Double
         /// Most statements returned.
         public var maximumStatements: Int
         /// A BOS id not counted in a sample's length when it leads the sample, or nil.
         public var bos: Int?
         /// How the support names the two groups: `"29 of 31 inside ε; 4 of 33 outside"` by default.
-        public var insideName: String
-        public var outsideName: String
+        public var insideName, outsideName: String
 
         public init(
             radius: Int = 4, minimumInsideShare: Double = 0.8, minimumGap: Double = 0.3, maximumStatements: Int = 5,
             bos: Int? = nil, insideName: String = "inside ε", outsideName: String = "outside"
         ) {
-            self.insideName = insideName
-            self.outsideName = outsideName
-            self.radius = radius
-            self.minimumInsideShare = minimumInsideShare
-            self.minimumGap = minimumGap
-            self.maximumStatements = maximumStatements
-            self.bos = bos
+            (self.radius, self.minimumInsideShare, self.minimumGap) = (radius, minimumInsideShare, minimumGap)
+            (self.maximumStatements, self.bos) = (maximumStatements, bos)
+            (self.insideName, self.outsideName) = (insideName, outsideName)
         }
     }
 

@@ -4,8 +4,7 @@ import LoupeFindings
 
 /// How a saved partition was trained: its settings and merging rounds (`merging.json`).
 public struct NDMRecord: Codable, Sendable, Equatable {
-    public var samples: Int
-    public var blockSize: Int
+    public var samples, blockSize: Int
     public var threshold: Double
     /// Steps taken.
     public var steps: Int
@@ -14,12 +13,8 @@ public struct NDMRecord: Codable, Sendable, Equatable {
     public var rounds: [NDMRound]
 
     public init(samples: Int, blockSize: Int, threshold: Double, steps: Int, converged: Bool, rounds: [NDMRound]) {
-        self.samples = samples
-        self.blockSize = blockSize
-        self.threshold = threshold
-        self.steps = steps
-        self.converged = converged
-        self.rounds = rounds
+        (self.samples, self.blockSize, self.threshold) = (samples, blockSize, threshold)
+        (self.steps, self.converged, self.rounds) = (steps, converged, rounds)
     }
 }
 
@@ -40,10 +35,7 @@ public struct SubspaceFiles: Sendable {
     public var record: NDMRecord
 
     public init(rotation: Tensor, partition: SubspacePartition, losses: [Double], record: NDMRecord) {
-        self.rotation = rotation
-        self.partition = partition
-        self.losses = losses
-        self.record = record
+        (self.rotation, self.partition, self.losses, self.record) = (rotation, partition, losses, record)
     }
 
     /// The files of a finished training run.

@@ -8,22 +8,15 @@ import Darwin
 
 /// Hyper-parameters of one AdamW step.
 public struct AdamWStep: Sendable {
-    public var learningRate: Float
-    public var beta1: Float
-    public var beta2: Float
-    public var epsilon: Float
-    /// Decoupled weight decay for this tensor (0 for biases and layer-norm parameters).
-    public var weightDecay: Float
+    /// Learning rate, decay rates β₁ and β₂ of the first and second moments, ε added to √v̂, and the
+    /// decoupled weight decay for this tensor (0 for biases and layer-norm parameters).
+    public var learningRate, beta1, beta2, epsilon, weightDecay: Float
     /// 1-based step number, for bias correction.
     public var step: Int
 
     public init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, step: Int) {
-        self.learningRate = learningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
-        self.step = step
+        (self.learningRate, self.beta1, self.beta2, self.epsilon) = (learningRate, beta1, beta2, epsilon)
+        (self.weightDecay, self.step) = (weightDecay, step)
     }
 }
 

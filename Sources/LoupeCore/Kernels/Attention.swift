@@ -30,21 +30,16 @@ public enum CausalAttention {
         let result = uninitializedScalars(b * h * t * t) { out in
             q.scalars.withUnsafeBufferPointer { qp in
                 k.scalars.withUnsafeBufferPointer { kp in
-                    BLAS.parallelProducts(count: b * h) { pairs in
-                        for pair in pairs {
-                            let (batch, head) = (pair / h, pair % h)
-                            let n = real[batch]
-                            let offset = batch * t * c + head * d
-                            let s = out + pair * t * t
-                            BLAS.sgemm(
-                                transposeA: false, transposeB: true, m: n, n: n, k: d, alpha: scale,
-                                a: qp.baseAddress! + offset, lda: c, b: kp.baseAddress! + offset, ldb: c,
-                                c: s, ldc: t)
-                            for row in 0..<t {
-                                let first = row < n ? row &+ 1 : 1
-                                if row >= n { s[row &* t] = 0 }
-                                (s + (row &* t &+ first)).update(repeating: -Float.infinity, count: t &- first)
-                            }
+                    forEachHead(shape: q.shape, lengths: real) { pair, n, offset in
+                        let s = out + pair * t * t
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: true, m: n, n: n, k: d, alpha: scale,
+                            a: qp.baseAddress! + offset, lda: c, b: kp.baseAddress! + offset, ldb: c,
+                            c: s, ldc: t)
+                        for row in 0..<t {
+                            let first = row < n ? row &+ 1 : 1
+                            if row >= n { s[row &* t] = 0 }
+                            (s + (row &* t &+ first)).update(repeating: -Float.infinity, count: t &- first)
                         }
                     }
                 }
@@ -62,6 +57,20 @@ public enum CausalAttention {
                 operation: operation, detail: "lengths \(lengths) must give each of the \(batch) sequences 1...\(tokens) positions")
         }
         return lengths
+    }
+
+    /// Runs `body(pair, n, offset)` in parallel for every batch item and head of a `[B, T, H, D]`
+    /// tensor of shape `shape`: `pair` is `batch·H + head`, `n` the item's real length from `lengths`
+    /// `[B]`, and `offset` the index of the head's first value at position 0.
+    @inline(__always)
+    private static func forEachHead(shape: [Int], lengths: [Int], _ body: (_ pair: Int, _ n: Int, _ offset: Int) -> Void) {
+        let (b, t, h, d) = (shape[0], shape[1], shape[2], shape[3])
+        BLAS.parallelProducts(count: b * h) { pairs in
+            for pair in pairs {
+                let (batch, head) = (pair / h, pair % h)
+                body(pair, lengths[batch], batch * t * (h * d) + head * d)
+            }
+        }
     }
 
     /// Softmax of every score row over the keys it may see (columns `0...row`); the future
@@ -106,19 +115,14 @@ public enum CausalAttention {
         let result = uninitializedScalars(v.count) { out in
             pattern.scalars.withUnsafeBufferPointer { pp in
                 v.scalars.withUnsafeBufferPointer { vp in
-                    BLAS.parallelProducts(count: b * h) { pairs in
-                        for pair in pairs {
-                            let (batch, head) = (pair / h, pair % h)
-                            let n = real[batch]
-                            let offset = batch * t * c + head * d
-                            BLAS.sgemm(
-                                transposeA: false, transposeB: false, m: n, n: d, k: n,
-                                a: pp.baseAddress! + (batch * h + head) * t * t, lda: t,
-                                b: vp.baseAddress! + offset, ldb: c,
-                                c: out + offset, ldc: c)
-                            for row in n..<t {
-                                (out + offset + row &* c).update(from: vp.baseAddress! + offset, count: d)
-                            }
+                    forEachHead(shape: v.shape, lengths: real) { pair, n, offset in
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: false, m: n, n: d, k: n,
+                            a: pp.baseAddress! + pair * t * t, lda: t,
+                            b: vp.baseAddress! + offset, ldb: c,
+                            c: out + offset, ldc: c)
+                        for row in n..<t {
+                            (out + offset + row &* c).update(from: vp.baseAddress! + offset, count: d)
                         }
                     }
                 }

@@ -23,7 +23,7 @@ public struct CharacterTokenizer: Tokenizer {
 
     /// A tokenizer with the given tokens (id = index) and unknown token, which must be one of them.
     public init(tokens: [String], unknown: String? = nil) throws {
-        try self.init(tokens: tokens, unknown: unknown, path: "<character tokenizer>")
+        try self.init(TokenList(tokens: tokens, unknown: unknown, path: "<character tokenizer>"))
     }
 
     /// A tokenizer with one token per distinct scalar of `text`, in scalar order, preceded by the
@@ -39,13 +39,11 @@ public struct CharacterTokenizer: Tokenizer {
 
     /// Loads a `loupe_tokenizer.json` file.
     public init(contentsOf url: URL) throws {
-        let (tokens, unknown) = try TokenizerFile.tokenList(url, expectedType: "characters")
-        try self.init(tokens: tokens, unknown: unknown, path: url.path)
+        try self.init(TokenList(contentsOf: url, expectedType: "characters"))
     }
 
-    private init(tokens: [String], unknown: String?, path: String) throws {
-        func fail(_ reason: String) -> ModelError { .invalidTokenizer(path: path, reason: reason) }
-        guard !tokens.isEmpty else { throw fail("\"tokens\" is empty") }
+    private init(_ list: TokenList) throws {
+        let (tokens, unknown, fail) = (list.tokens, list.unknown, list.error)
         var unknownID: Int?
         var idsByScalar: [UInt32: Int] = [:]
         for (id, token) in tokens.enumerated() {

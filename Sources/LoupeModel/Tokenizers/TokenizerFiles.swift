@@ -53,42 +53,26 @@ enum TokenizerFile {
 
     /// Quotes a token for an error message, escaping control characters.
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+        "\"" + text.unicodeScalars.map(escaped).joined() + "\""
+    }
+
+    /// One scalar of a quoted token: a quote, backslash, newline, tab or return escaped as in Swift
+    /// source, another control character as `\u{…}` (hex), anything else as it is.
+    private static func escaped(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\"": "\\\""
+        case "\\": "\\\\"
+        case "\n": "\\n"
+        case "\t": "\\t"
+        case "\r": "\\r"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F: "\\u{" + String(scalar.value, radix: 16) + "}"
+        default: String(scalar)
         }
-        return out + "\""
     }
 }
 
 extension TokenizerFile {
-    /// The `tokens` list and optional `unknown` token of a `loupe_tokenizer.json` whose `type` must
-    /// be `expectedType`, with an error naming the file and the field for anything else.
-    static func tokenList(_ url: URL, expectedType: String) throws -> (tokens: [String], unknown: String?) {
-        let root = try reader(url)
-        guard let type = try root.string("type") else {
-            throw root.error("type", "missing, expected \"\(expectedType)\"")
-        }
-        guard type == expectedType else {
-            throw ModelError.invalidTokenizer(
-                path: url.path, reason: "type \(quote(type)) is not supported (expected \"\(expectedType)\")")
-        }
-        return (try root.required("tokens", root.strings), try root.string("unknown"))
-    }
-
-    /// Writes a `loupe_tokenizer.json` of the given `type` (the inverse of `tokenList`).
+    /// Writes a `loupe_tokenizer.json` of the given `type` (the inverse of `TokenList(contentsOf:expectedType:)`).
     static func writeTokenList(_ url: URL, type: String, tokens: [String], unknown: String?) throws {
         let object: [String: Any] = [
             "type": type,

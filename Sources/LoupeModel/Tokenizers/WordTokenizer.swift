@@ -31,18 +31,16 @@ public struct WordTokenizer: Tokenizer {
 
     /// A tokenizer with the given tokens (id = index) and unknown token, which must be one of them.
     public init(tokens: [String], unknown: String? = nil) throws {
-        try self.init(tokens: tokens, unknown: unknown, path: "<word tokenizer>")
+        try self.init(TokenList(tokens: tokens, unknown: unknown, path: "<word tokenizer>"))
     }
 
     /// Loads a `loupe_tokenizer.json` file whose type is `"words"`.
     public init(contentsOf url: URL) throws {
-        let (tokens, unknown) = try TokenizerFile.tokenList(url, expectedType: "words")
-        try self.init(tokens: tokens, unknown: unknown, path: url.path)
+        try self.init(TokenList(contentsOf: url, expectedType: "words"))
     }
 
-    private init(tokens: [String], unknown: String?, path: String) throws {
-        func fail(_ reason: String) -> ModelError { .invalidTokenizer(path: path, reason: reason) }
-        guard !tokens.isEmpty else { throw fail("\"tokens\" is empty") }
+    private init(_ list: TokenList) throws {
+        let (tokens, unknown, fail) = (list.tokens, list.unknown, list.error)
         var idsByBytes: [[UInt8]: Int] = [:]
         idsByBytes.reserveCapacity(tokens.count)
         for (id, token) in tokens.enumerated() {

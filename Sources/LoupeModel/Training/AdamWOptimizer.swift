@@ -5,9 +5,8 @@ import LoupeCore
 public struct OptimizerSettings: Sendable, Equatable {
     /// Peak learning rate, reached at the end of warm-up.
     public var learningRate: Float = 2e-3
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.95
-    public var epsilon: Float = 1e-8
+    /// Decay rates of the first and second moments, and ε added to the second moment's root.
+    public var beta1: Float = 0.9, beta2: Float = 0.95, epsilon: Float = 1e-8
     /// Decoupled weight decay, applied to matrices only (rank-2 parameters).
     public var weightDecay: Float = 0.1
     /// Steps of linear warm-up from 0 to `learningRate`.

@@ -104,18 +104,10 @@ public struct ConditioningWeights: Sendable {
     /// Random initial weights: matrices normal with standard deviation 0.02 (the residual blocks'
     /// second layers scaled by 1/√(2N)), the site embedding normal 0.02, layer norms at identity.
     static func random(config: DecoderConfig, rng: inout SeededRandom) -> ConditioningWeights {
-        var tensors: [String: Tensor] = [:]
-        let residualScale = 1 / Float(max(1, 2 * config.conditioningBlocks)).squareRoot()
-        for (name, shape) in expectedShapes(config) {
-            var tensor = Tensor(shape: shape)
-            if name.hasSuffix("ln.weight") || name == "condition.ln_final.weight" {
-                tensor = Tensor(shape: shape, repeating: 1)
-            } else if shape.count == 2 {
-                let std: Float = name.hasSuffix("fc2.weight") ? 0.02 * residualScale : 0.02
-                for i in 0..<tensor.count { tensor.scalars[i] = rng.nextNormal() * std }
-            }
-            tensors[name] = tensor
-        }
+        let tensors = GPT2Initialisation.tensors(
+            shapes: expectedShapes(config), residualScale: 1 / Float(max(1, 2 * config.conditioningBlocks)).squareRoot(), rng: &rng,
+            isLayerNormWeight: { $0.hasSuffix("ln.weight") || $0 == "condition.ln_final.weight" },
+            isResidualProjection: { $0.hasSuffix("fc2.weight") })
         return ConditioningWeights(config: config, tensors: tensors)
     }
 }

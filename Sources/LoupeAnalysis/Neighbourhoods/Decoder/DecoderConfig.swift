@@ -151,15 +151,11 @@ public struct DecoderConfig: Sendable, Equatable {
 /// How a decoder's training went: steps, pairs seen, and mean cross-entropy per predicted token on
 /// held-out pairs, over all sites and per site (in the order of `DecoderConfig.sites`).
 public struct DecoderFit: Sendable, Equatable {
-    public var steps: Int
-    public var examples: Int
+    public var steps, examples: Int
     public var heldOutLoss: Double
     public var siteLosses: [Double]
 
     public init(steps: Int, examples: Int, heldOutLoss: Double, siteLosses: [Double]) {
-        self.steps = steps
-        self.examples = examples
-        self.heldOutLoss = heldOutLoss
-        self.siteLosses = siteLosses
+        (self.steps, self.examples, self.heldOutLoss, self.siteLosses) = (steps, examples, heldOutLoss, siteLosses)
     }
 }
