@@ -5,9 +5,25 @@ import Foundation
 ///
 /// Matrices are row-major. `lda`, `ldb`, `ldc` are row strides in elements, so a matrix can be a
 /// strided view into a larger buffer (e.g. one head's columns of a `[T, H·D]` activation).
+///
+/// OpenBLAS runs on one thread, and Loupe splits large products among the cores itself. OpenBLAS's
+/// AVX2 kernels (Haswell, Zen) round a row of a product differently by its place in a tile of 24
+/// rows and by where OpenBLAS's threads divide the rows, and its thread count would change while
+/// loops of small products run on every core: its own threading made results depend on timing.
+/// Loupe divides the rows at multiples of `rowAlignment`, which gives every row the bits one
+/// single-threaded call gives it, whatever the number of cores.
 enum BLAS {
+    /// Rows are divided among the cores at multiples of this (a multiple of OpenBLAS's 16- and
+    /// 24-row tiles).
+    static let rowAlignment = 48
+    /// Products of fewer multiply-adds run on one core.
+    static let parallelProductLimit = 1 << 22
+
+    /// OpenBLAS set to one thread, once, before the first call.
+    private static let singleThreaded: Void = openblas_set_num_threads(1)
+
     /// `C = alpha · op(A) · op(B) + beta · C` with `op(A)` `[m, k]`, `op(B)` `[k, n]`, `C` `[m, n]`.
-    @inline(__always)
+    /// Large products run on every core, each a band of rows starting at a multiple of `rowAlignment`.
     static func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -15,23 +31,23 @@ enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(
-            CblasRowMajor,
-            transposeA ? CblasTrans : CblasNoTrans,
-            transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
-
-    /// `parallelChunks` for loops each of whose iterations makes small products (one attention head
-    /// each): OpenBLAS runs on one thread meanwhile, since its own threads would only queue behind
-    /// the loop's (a call waits for the whole pool) and each product is too small to split. Call it
-    /// from one thread at a time; the earlier thread count is restored.
-    static func parallelProducts(count: Int, _ body: (Range<Int>) -> Void) {
-        let previous = openblas_get_num_threads()
-        guard previous > 1 else { return parallelChunks(count: count, body) }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
-        parallelChunks(count: count, body)
+        _ = singleThreaded
+        func rows(_ start: Int, _ count: Int) {
+            cblas_sgemm(
+                CblasRowMajor,
+                transposeA ? CblasTrans : CblasNoTrans,
+                transposeB ? CblasTrans : CblasNoTrans,
+                Int32(count), Int32(n), Int32(k), alpha, transposeA ? a + start : a + start * lda, Int32(lda),
+                b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
+        }
+        let bands = m * n * k < parallelProductLimit ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, m / rowAlignment)
+        guard bands > 1 else { return rows(0, m) }
+        let band = (m + bands - 1) / bands
+        let size = (band + rowAlignment - 1) / rowAlignment * rowAlignment
+        DispatchQueue.concurrentPerform(iterations: bands) { index in
+            let start = index * size
+            if start < m { rows(start, min(size, m - start)) }
+        }
     }
 
     /// `y += alpha · x` over `n` values.
@@ -58,9 +74,6 @@ enum BLAS {
     static func isamin(n: Int, x: UnsafePointer<Float>) -> Int {
         Int(cblas_isamin(Int32(n), x, 1))
     }
-
-    /// Number of threads OpenBLAS uses.
-    static var threadCount: Int { Int(openblas_get_num_threads()) }
 }
 
 /// Raw single-precision matrix-multiply throughput of this machine's OpenBLAS.
@@ -93,6 +106,6 @@ public enum SgemmProbe {
         return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
     }
 
-    /// Threads OpenBLAS runs with.
-    public static var threads: Int { BLAS.threadCount }
+    /// Cores a large product runs on (each a band of rows; OpenBLAS itself runs on one thread).
+    public static var threads: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

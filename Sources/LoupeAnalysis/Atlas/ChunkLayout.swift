@@ -77,23 +77,28 @@ struct ChunkLayout {
 }
 
 /// Encodes rows `block` of a chunk and checks the result's shape (`[n, F]`).
+///
+/// Each window (its special rows with the run after them) starts a row tile of the encoded matrix
+/// (`ProductLayout`), so its features have the same bits whichever windows share the block: a
+/// sharded build's chunks hold other windows together than an unsharded one's.
 func encodeBlock(
-    _ chunk: ActivationChunk, rows block: Range<Int>, encoder: FeatureEncoder, featureCount: Int, hook: String
+    _ chunk: ActivationChunk, rows block: Range<Int>, layout: ChunkLayout, encoder: FeatureEncoder, featureCount: Int, hook: String
 ) throws -> Tensor {
     let width = chunk.width
-    let input: Tensor
-    if block.count == chunk.rowCount {
-        input = chunk.activations
-    } else {
-        input = try Tensor(
-            shape: [block.count, width],
-            scalars: Array(chunk.activations.scalars[(block.lowerBound * width)..<(block.upperBound * width)]))
+    var groups: [Int] = []
+    var start = block.lowerBound
+    for row in block where row > start && row == layout.runStart[row] && !chunk.special[row - 1] {
+        groups.append(row - start)
+        start = row
     }
-    let output = try encoder(input)
-    guard output.shape == [block.count, featureCount] else {
-        throw AtlasError.encoderShape(hook: hook, expected: [block.count, featureCount], found: output.shape)
+    if block.upperBound > start { groups.append(block.upperBound - start) }
+    let placement = ProductLayout(groups: groups)
+    let rows = Array(chunk.activations.scalars[(block.lowerBound * width)..<(block.upperBound * width)])
+    let output = try encoder(try Tensor(shape: [placement.calledRows, width], scalars: placement.spread(rows, width: width)))
+    guard output.shape == [placement.calledRows, featureCount] else {
+        throw AtlasError.encoderShape(hook: hook, expected: [placement.calledRows, featureCount], found: output.shape)
     }
-    return output
+    return try Tensor(shape: [block.count, featureCount], scalars: placement.gather(output.scalars, width: featureCount))
 }
 
 /// Checks that `chunk` holds `hook`'s activations (`inputWidth` wide), cuts it into encode blocks of
@@ -106,7 +111,7 @@ func forEachEncodedBlock(
     guard chunk.width == inputWidth else { throw AtlasError.inputWidth(hook: hook, expected: inputWidth, found: chunk.width) }
     let layout = ChunkLayout(chunk: chunk, blockRows: blockRows)
     for block in layout.blocks {
-        try body(try encodeBlock(chunk, rows: block, encoder: encoder, featureCount: featureCount, hook: hook), block, layout)
+        try body(try encodeBlock(chunk, rows: block, layout: layout, encoder: encoder, featureCount: featureCount, hook: hook), block, layout)
     }
 }
 

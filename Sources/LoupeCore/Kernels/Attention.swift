@@ -65,7 +65,7 @@ public enum CausalAttention {
     @inline(__always)
     private static func forEachHead(shape: [Int], lengths: [Int], _ body: (_ pair: Int, _ n: Int, _ offset: Int) -> Void) {
         let (b, t, h, d) = (shape[0], shape[1], shape[2], shape[3])
-        BLAS.parallelProducts(count: b * h) { pairs in
+        parallelChunks(count: b * h) { pairs in
             for pair in pairs {
                 let (batch, head) = (pair / h, pair % h)
                 body(pair, lengths[batch], batch * t * (h * d) + head * d)
@@ -212,7 +212,7 @@ extension CausalAttention {
                 v.scalars.withUnsafeBufferPointer { vp in
                     dz.scalars.withUnsafeBufferPointer { dzp in
                         dv.withUnsafeMutableBufferPointer { dvp in
-                            BLAS.parallelProducts(count: b * h) { pairs in
+                            parallelChunks(count: b * h) { pairs in
                                 for pair in pairs {
                                     let (batch, head) = (pair / h, pair % h)
                                     let offset = batch * t * c + head * d
@@ -280,7 +280,7 @@ extension CausalAttention {
                 ds.scalars.withUnsafeBufferPointer { dsp in
                     dq.withUnsafeMutableBufferPointer { dqp in
                         dk.withUnsafeMutableBufferPointer { dkp in
-                            BLAS.parallelProducts(count: b * h) { pairs in
+                            parallelChunks(count: b * h) { pairs in
                                 for pair in pairs {
                                     let (batch, head) = (pair / h, pair % h)
                                     let offset = batch * t * c + head * d

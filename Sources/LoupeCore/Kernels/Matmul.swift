@@ -44,29 +44,93 @@ extension Tensor {
             throw CoreError.incompatibleShapes(operation: operation, detail: "bias \(bias.shape), expected [\(outer)]")
         }
         let rows = count / inner
-        // Few rows are padded with zero rows past the small-product limit, so every row is summed
-        // by the same kernel however many rows share the call.
-        let called = rows * outer * inner > Self.smallProductLimit ? rows : max(rows, Self.smallProductLimit / (outer * inner) + 1)
-        let input = called == rows ? scalars : scalars + [Float](repeating: 0, count: (called - rows) * inner)
-        var result = uninitializedScalars(called * outer) { out in
-            fillRows(out, rows: called, columns: outer, with: bias)
+        let groupRows = rank >= 3 ? shape[rank - 2] : rows
+        let layout = ProductLayout(
+            groups: groupRows == 0 ? [] : Array(repeating: groupRows, count: rows / groupRows), rowCost: outer * inner)
+        let input = layout.isIdentity ? scalars : layout.spread(scalars, width: inner)
+        let result = uninitializedScalars(layout.calledRows * outer) { out in
+            fillRows(out, rows: layout.calledRows, columns: outer, with: bias)
             input.withUnsafeBufferPointer { x in
                 weight.scalars.withUnsafeBufferPointer { w in
                     BLAS.sgemm(
-                        transposeA: false, transposeB: transposed, m: called, n: outer, k: inner,
+                        transposeA: false, transposeB: transposed, m: layout.calledRows, n: outer, k: inner,
                         a: x.baseAddress!, lda: inner, b: w.baseAddress!, ldb: transposed ? inner : outer,
                         beta: bias == nil ? 0 : 1, c: out, ldc: outer)
                 }
             }
         }
-        if called > rows { result.removeLast((called - rows) * outer) }
-        return Tensor(uncheckedShape: Array(shape.dropLast()) + [outer], scalars: result)
+        return Tensor(uncheckedShape: Array(shape.dropLast()) + [outer], scalars: layout.isIdentity ? result : layout.gather(result, width: outer))
+    }
+}
+
+/// Where `matmul` and `matmulTransposed` place their rows in the product they ask OpenBLAS for, so
+/// that a row's bits do not depend on the other rows of the call.
+///
+/// OpenBLAS's AVX2 kernels round a row by its place in a tile of `tile` rows and sum the rows past
+/// the last whole tile with other kernels; its AVX-512 ones sum products of at most
+/// `smallProductLimit` multiply-adds with small-matrix kernels. So rows come in groups (a sequence's
+/// `T` rows of a `[B, T, I]` input; all rows of a `[N, I]` one), each group starts a tile, every
+/// tile is whole (zero rows fill the gaps), and the call is padded with zero rows past the
+/// small-product limit: a sequence's rows get the same bits whichever sequences share the call,
+/// and a row of a matrix the same bits whichever rows follow it. Callers that pass a row-wise
+/// function a matrix of several sequences lay it out the same way (`spread`, then `gather`).
+public struct ProductLayout: Sendable {
+    /// OpenBLAS's largest row tile (24 rows in its Haswell and Zen kernels).
+    public static let tile = 24
+    /// Products of at most this many multiply-adds go through OpenBLAS's small-matrix kernels on
+    /// AVX-512 machines, which sum in another order than its blocked kernel.
+    static let smallProductLimit = 1_000_000
+
+    /// Rows of each group, in order.
+    public let groups: [Int]
+    /// Where each group starts in the called rows (a multiple of `tile`).
+    let starts: [Int]
+    /// Rows of the call: whole tiles, and for a product of `rowCost` multiply-adds a row, more than
+    /// the small-product limit.
+    public let calledRows: Int
+
+    /// Groups of `groups` rows; `rowCost` is the multiply-adds of one row of the product (0 when
+    /// the rows go to something other than one product).
+    public init(groups: [Int], rowCost: Int = 0) {
+        self.groups = groups
+        var starts: [Int] = []
+        var next = 0
+        for rows in groups {
+            starts.append(next)
+            next += (rows + Self.tile - 1) / Self.tile * Self.tile
+        }
+        self.starts = starts
+        let floor = rowCost == 0 ? 0 : Self.smallProductLimit / rowCost + 1
+        calledRows = next * rowCost > Self.smallProductLimit ? next : (max(next, floor) + Self.tile - 1) / Self.tile * Self.tile
     }
 
-    /// Products of at most this many multiply-adds go through OpenBLAS's small-matrix kernels on
-    /// AVX-512 machines, which sum in another order than its blocked kernel (whose rows do not depend
-    /// on one another): `matmul` and `matmulTransposed` never call it with fewer.
-    static let smallProductLimit = 1_000_000
+    /// All rows of `groups` groups
+    var rows: Int { groups.reduce(0, +) }
+
+    /// Whether the rows are called as they are.
+    public var isIdentity: Bool { calledRows == rows }
+
+    /// `values` (the groups' rows of `width`, one after another) placed group by group from
+    /// tile starts, zeros between: `calledRows` rows.
+    public func spread(_ values: [Float], width: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: calledRows * width)
+        var source = 0
+        for (rows, start) in zip(groups, starts) {
+            out.replaceSubrange((start * width)..<((start + rows) * width), with: values[source..<(source + rows * width)])
+            source += rows * width
+        }
+        return out
+    }
+
+    /// The rows `spread` placed, taken back out of `values` (`calledRows` rows of `width`).
+    public func gather(_ values: [Float], width: Int) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(rows * width)
+        for (rows, start) in zip(groups, starts) {
+            out.append(contentsOf: values[(start * width)..<((start + rows) * width)])
+        }
+        return out
+    }
 }
 
 extension Tensor {

@@ -23,7 +23,7 @@ extension Tensor {
             queries.scalars.withUnsafeBufferPointer { query in
                 result.withUnsafeMutableBufferPointer { found in
                     let found = found.baseAddress!
-                    BLAS.parallelProducts(count: blocks.count) { range in
+                    parallelChunks(count: blocks.count) { range in
                         var distances = [Float](repeating: 0, count: b * min(n, Self.tileColumns(queries: b)))
                         for block in range {
                             found[block] = Self.nearest(
