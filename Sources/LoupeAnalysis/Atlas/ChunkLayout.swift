@@ -96,7 +96,8 @@ func encodeBlock(
     let rows = Array(chunk.activations.scalars[(block.lowerBound * width)..<(block.upperBound * width)])
     let output = try encoder(try Tensor(shape: [placement.calledRows, width], scalars: placement.spread(rows, width: width)))
     guard output.shape == [placement.calledRows, featureCount] else {
-        throw AtlasError.encoderShape(hook: hook, expected: [placement.calledRows, featureCount], found: output.shape)
+        let found = output.rank == 2 && output.shape[0] == placement.calledRows ? [block.count, output.shape[1]] : output.shape
+        throw AtlasError.encoderShape(hook: hook, expected: [block.count, featureCount], found: found)
     }
     return try Tensor(shape: [block.count, featureCount], scalars: placement.gather(output.scalars, width: featureCount))
 }
