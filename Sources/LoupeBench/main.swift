@@ -95,7 +95,7 @@ let achieved = flops / forwardSeconds / 1e9
 let tokensPerSecond = Double(batch * length) / forwardSeconds
 
 for (shape, rate) in probes { print("sgemm \(shape): \(String(format: "%.1f", rate)) GFLOP/s") }
-print("sgemm peak (best of the above, \(SgemmProbe.threads) OpenBLAS threads): \(String(format: "%.1f", peak)) GFLOP/s")
+print("sgemm peak (best of the above, bands of rows on \(SgemmProbe.threads) cores): \(String(format: "%.1f", peak)) GFLOP/s")
 print("forward GPT-2 small, batch \(batch)×\(length): \(String(format: "%.3f", forwardSeconds)) s, \(String(format: "%.0f", tokensPerSecond)) tokens/s, \(String(format: "%.1f", achieved)) GFLOP/s = \(String(format: "%.0f", 100 * achieved / peak))% of sgemm peak")
 var peerTokensPerSecond: Double?
 if let flag = arguments.firstIndex(of: "--peer"), flag + 1 < arguments.count,
