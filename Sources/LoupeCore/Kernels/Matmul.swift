@@ -83,6 +83,8 @@ public struct ProductLayout: Sendable {
 
     /// Rows of each group, in order.
     public let groups: [Int]
+    /// All rows of the groups.
+    let rows: Int
     /// Where each group starts in the called rows (a multiple of `tile`).
     let starts: [Int]
     /// Rows of the call: whole tiles, and for a product of `rowCost` multiply-adds a row, more than
@@ -93,6 +95,7 @@ public struct ProductLayout: Sendable {
     /// the rows go to something other than one product).
     public init(groups: [Int], rowCost: Int = 0) {
         self.groups = groups
+        rows = groups.reduce(0, +)
         var starts: [Int] = []
         var next = 0
         for rows in groups {
@@ -103,9 +106,6 @@ public struct ProductLayout: Sendable {
         let floor = rowCost == 0 ? 0 : Self.smallProductLimit / rowCost + 1
         calledRows = next * rowCost > Self.smallProductLimit ? next : (max(next, floor) + Self.tile - 1) / Self.tile * Self.tile
     }
-
-    /// All rows of `groups` groups
-    var rows: Int { groups.reduce(0, +) }
 
     /// Whether the rows are called as they are.
     public var isIdentity: Bool { calledRows == rows }
